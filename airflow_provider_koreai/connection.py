@@ -1,0 +1,217 @@
+"""What a ``koreai`` Airflow connection means, read once and checked before any request.
+
+Connections arrive from the UI form (extras as bare keys, numbers sometimes as strings), from
+``AIRFLOW_CONN_*`` JSON or URI variables, and from older Airflow forms that prefix extras with
+``extra__koreai__``. This module turns all of them into one validated, immutable value so the hook never
+has to wonder, and every problem is reported with the field to fix, before anything touches the network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_koreai.exceptions import KoreAIConfigurationError
+
+CONN_TYPE = "koreai"
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_RETRY_TIMEOUT_SECONDS = 120.0
+#: Kore.ai rejects tokens that live longer than an hour when "Enforce JTI" is on.
+MAX_JWT_TTL_SECONDS = 3600
+DEFAULT_JWT_TTL_SECONDS = 300
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+@dataclass(frozen=True)
+class KoreAIConnectionConfig:
+    """Everything the hook needs from the connection. The secret is kept out of ``repr()``."""
+
+    conn_id: str
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    iid: str
+    account_id: str
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    jwt_ttl: int = DEFAULT_JWT_TTL_SECONDS
+    verify: bool | str = True
+    max_attempts: int | None = None
+    retry_timeout: float | None = None
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> KoreAIConnectionConfig:
+        """Build from an Airflow ``Connection`` (or anything with the same attributes)."""
+        conn_id = conn.conn_id or "<unnamed>"
+        extras = _Extras(conn_id, conn.extra_dejson or {})
+
+        def missing(what: str, where: str, example: str) -> KoreAIConfigurationError:
+            return KoreAIConfigurationError(
+                f"Kore.ai connection {conn_id!r} has no {what}: set {where} ({example})."
+            )
+
+        if not (conn.host or "").strip():
+            raise missing("host", "the Host field", "platform.kore.ai, or your on-prem host")
+        client_id = (conn.login or "").strip()
+        if not client_id:
+            raise missing("Client ID", "the Login field", "Client ID of the Kore.ai JWT app, cs-...")
+        if not conn.password:
+            raise missing("Client Secret", "the Password field", "Client Secret of the Kore.ai JWT app")
+        iid = extras.text("iid")
+        if not iid:
+            raise missing("application id", "the extra 'iid'", "st-..., from the app's settings")
+        account_id = extras.text("account_id")
+        if not account_id:
+            raise missing("account id", "the extra 'account_id'", "the 24-character account id")
+
+        timeout = extras.positive_number("timeout", DEFAULT_TIMEOUT_SECONDS)
+        return cls(
+            conn_id=conn_id,
+            base_url=normalize_base_url(conn.host, port=conn.port, scheme=conn.schema, conn_id=conn_id),
+            client_id=client_id,
+            client_secret=conn.password,
+            iid=iid,
+            account_id=account_id,
+            timeout=timeout,
+            connect_timeout=min(
+                extras.positive_number("connect_timeout", DEFAULT_CONNECT_TIMEOUT_SECONDS), timeout
+            ),
+            jwt_ttl=extras.bounded_int("jwt_ttl", DEFAULT_JWT_TTL_SECONDS, 1, MAX_JWT_TTL_SECONDS),
+            verify=extras.verify(),
+            max_attempts=extras.optional_bounded_int("max_attempts", 1, 20),
+            retry_timeout=extras.optional_positive_number("retry_timeout"),
+        )
+
+
+def is_loopback(hostname: str) -> bool:
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(
+    host: str, *, port: int | None = None, scheme: str | None = None, conn_id: str = "<unnamed>"
+) -> str:
+    """``platform.kore.ai``, ``https://platform.kore.ai`` and ``https://platform.kore.ai/`` alike give
+    ``https://platform.kore.ai``.
+
+    Plain ``http://`` is accepted only for loopback hosts (the emulator, an SSH tunnel): anything else
+    would send the token in clear text. The connection's ``schema`` field, hidden in the form, may say
+    ``http`` for URI-style connections that cannot carry a scheme in the host.
+    """
+
+    def refuse(problem: str) -> KoreAIConfigurationError:
+        return KoreAIConfigurationError(
+            f"Kore.ai connection {conn_id!r} has an unusable Host {host!r}: {problem}. "
+            "Use the platform host, e.g. 'platform.kore.ai' or 'https://platform.kore.ai'."
+        )
+
+    raw = host.strip()
+    if "://" not in raw:
+        wanted = (scheme or "https").strip().lower()
+        raw = f"{wanted}://{raw}"
+    try:
+        parts = urlsplit(raw)
+        explicit_port = parts.port
+    except ValueError as exc:
+        raise refuse(str(exc)) from None
+    url_scheme = parts.scheme.lower()
+    if url_scheme not in _DEFAULT_PORTS:
+        raise refuse(f"scheme {parts.scheme!r} is not supported, use https")
+    hostname = parts.hostname
+    if not hostname:
+        raise refuse("no host name")
+    if parts.username or parts.password:
+        raise refuse("credentials belong in the Login and Password fields, not in the host")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise refuse("it must not contain a path or query; the API paths are added by the provider")
+    if url_scheme == "http" and not is_loopback(hostname):
+        raise refuse("plain http is only allowed for loopback hosts (127.0.0.1, ::1, localhost); use https")
+    effective_port = explicit_port or (port or None)
+    netloc = f"[{hostname}]" if ":" in hostname else hostname
+    if effective_port and effective_port != _DEFAULT_PORTS[url_scheme]:
+        netloc = f"{netloc}:{effective_port}"
+    return f"{url_scheme}://{netloc}"
+
+
+class _Extras:
+    """Typed access to connection extras, under their bare or ``extra__koreai__`` prefixed names."""
+
+    def __init__(self, conn_id: str, extras: dict[str, Any]) -> None:
+        self.conn_id = conn_id
+        self.extras = extras
+
+    def raw(self, name: str) -> Any:
+        for key in (name, f"extra__{CONN_TYPE}__{name}"):
+            value = self.extras.get(key)
+            if value is not None and value != "":
+                return value
+        return None
+
+    def error(self, name: str, problem: str) -> KoreAIConfigurationError:
+        return KoreAIConfigurationError(f"Kore.ai connection {self.conn_id!r}: extra {name!r} {problem}.")
+
+    def text(self, name: str) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.error(name, f"must be a string, got {type(value).__name__}")
+        return value.strip() or None
+
+    def _number(self, name: str) -> float | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise self.error(name, "must be a number of seconds")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise self.error(name, f"must be a number, got {value!r}") from None
+
+    def optional_positive_number(self, name: str) -> float | None:
+        number = self._number(name)
+        if number is not None and not number > 0:
+            raise self.error(name, f"must be greater than 0, got {number:g}")
+        return number
+
+    def positive_number(self, name: str, default: float) -> float:
+        number = self.optional_positive_number(name)
+        return default if number is None else number
+
+    def optional_bounded_int(self, name: str, low: int, high: int) -> int | None:
+        number = self._number(name)
+        if number is None:
+            return None
+        if number != int(number) or not low <= number <= high:
+            raise self.error(name, f"must be a whole number from {low} to {high}, got {number:g}")
+        return int(number)
+
+    def bounded_int(self, name: str, default: int, low: int, high: int) -> int:
+        number = self.optional_bounded_int(name, low, high)
+        return default if number is None else number
+
+    def verify(self) -> bool | str:
+        """TLS verification: on by default; ``false`` turns it off, a path names a CA bundle."""
+        value = self.raw("verify")
+        if value is None or value is True:
+            return True
+        if value is False:
+            return False
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            return value.strip()
+        raise self.error("verify", "must be true, false or the path of a CA bundle")

@@ -1,0 +1,129 @@
+"""Errors raised by the Kore.ai provider.
+
+One small hierarchy so that callers can tell apart what they must fix (bad arguments, a misconfigured
+connection, credentials Kore.ai refuses, an unknown list) from what may pass by itself (rate limit,
+server errors, a dropped connection). Operators use :attr:`KoreAIError.retryable` to decide whether an
+Airflow task retry can help at all.
+
+Every message names what failed and what to do about it, and never contains the client secret or a
+token: errors carry the HTTP method and path (tokens never travel in URLs), Kore.ai's own message and
+code, and nothing from the request headers.
+"""
+
+from __future__ import annotations
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+
+class KoreAIError(AirflowException):
+    """Base class of every error this provider raises."""
+
+    #: Whether trying the same call again later can succeed without anybody changing anything.
+    retryable: bool = False
+
+
+class KoreAIConfigurationError(KoreAIError):
+    """The Airflow connection cannot be used as it is: a field is missing or malformed."""
+
+
+class KoreAIValidationError(KoreAIError, ValueError):
+    """An argument was refused before any request was sent.
+
+    ``field`` names the offending argument so that a DAG author can find it in their DAG.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"Invalid {field!r}: {problem}")
+
+
+class KoreAIAPIError(KoreAIError):
+    """Kore.ai answered, and the answer is an error.
+
+    :param http_status: the HTTP status of the response.
+    :param endpoint: ``"METHOD /path"`` of the call (no host, no query, never a token).
+    :param message: Kore.ai's own message (``errors[].msg`` or ``message``), or a short excerpt of a
+        body that was not Kore.ai's JSON.
+    :param code: Kore.ai's error code (``errors[].code``) when it sent one.
+    :param hint: what the user can do about it, appended to the message.
+    """
+
+    def __init__(
+        self,
+        *,
+        http_status: int,
+        endpoint: str,
+        message: str,
+        code: int | str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.endpoint = endpoint
+        self.kore_message = message
+        self.code = code
+        self.hint = hint
+        text = f"Kore.ai {endpoint} failed with HTTP {http_status}"
+        if code is not None:
+            text += f" (code {code})"
+        text += f": {message}" if message else ""
+        if hint:
+            text += f". {hint}"
+        super().__init__(text)
+
+
+class KoreAIAuthenticationError(KoreAIAPIError):
+    """401/403: the token, the credentials, the ``iid``/``accountId`` headers or the scope were refused."""
+
+
+class KoreAINotFoundError(KoreAIAPIError):
+    """404: the contact list (or the route) does not exist for this application."""
+
+
+class KoreAIRequestRejectedError(KoreAIAPIError):
+    """Another 4xx (400, 405, 409, 412...): Kore.ai refused the request as sent."""
+
+
+class KoreAIRateLimitedError(KoreAIAPIError):
+    """429: the account's per-minute budget is used up. ``retry_after`` is Kore.ai's hint, in seconds."""
+
+    retryable = True
+
+    def __init__(
+        self,
+        *,
+        http_status: int,
+        endpoint: str,
+        message: str,
+        code: int | str | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(http_status=http_status, endpoint=endpoint, message=message, code=code, hint=hint)
+
+
+class KoreAIServerError(KoreAIAPIError):
+    """5xx: Kore.ai (or a proxy in front of it) failed."""
+
+    retryable = True
+
+
+class KoreAIUnexpectedResponseError(KoreAIAPIError):
+    """A response that is not what the contract promises: not JSON, wrong shape, a redirect, or a
+    ``"status"`` other than ``"success"``."""
+
+
+class KoreAITransportError(KoreAIError):
+    """No usable response arrived: connection refused, dropped or timed out.
+
+    ``outcome_unknown`` is true when the request may have reached Kore.ai (read timeout, connection
+    dropped after sending): the change may or may not have been applied.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, endpoint: str, outcome_unknown: bool) -> None:
+        self.endpoint = endpoint
+        self.outcome_unknown = outcome_unknown
+        super().__init__(message)

@@ -1,0 +1,48 @@
+"""Provider metadata read by Airflow's providers manager (entry point ``apache_airflow_provider``).
+
+Kept import-free apart from the package version and the form declaration: Airflow calls this while it
+is still initialising its own configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_koreai import __version__
+from airflow_provider_koreai.connection_form import provider_info_connection_form
+
+INTEGRATION = "Kore.ai Contact Center"
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-koreai",
+        "name": "Kore.ai",
+        "description": "`Kore.ai Contact Center <https://docs.kore.ai/>`__: keep campaign contact lists in "
+        "step with your data pipelines.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://docs.kore.ai/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_koreai.hooks.koreai"]},
+        ],
+        "operators": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_koreai.operators.contact_list"],
+            },
+        ],
+        "connection-types": [
+            {
+                "connection-type": "koreai",
+                "hook-class-name": "airflow_provider_koreai.hooks.koreai.KoreAIHook",
+                "hook-name": "Kore.ai",
+                **provider_info_connection_form(),
+            }
+        ],
+    }

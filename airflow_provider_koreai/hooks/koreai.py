@@ -1,0 +1,470 @@
+"""``KoreAIHook``: the one place that talks HTTP to Kore.ai's Campaign Management API.
+
+It owns the ``koreai`` connection, one :class:`requests.Session` signed by
+:class:`~airflow_provider_koreai.auth.KoreAIJWTAuth`, one retry policy (tenacity) and the translation
+of Kore.ai's answers into :mod:`airflow_provider_koreai.exceptions`. Operators stay thin on top of it.
+
+``requests``, ``jwt`` and ``tenacity`` are imported on first use, not at module import: DAG files that
+import this hook or our operators are parsed over and over by the DAG processor, which never sends a
+request.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_koreai import __version__, validation
+from airflow_provider_koreai.connection import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETRY_TIMEOUT_SECONDS,
+    KoreAIConnectionConfig,
+)
+from airflow_provider_koreai.connection_form import CONN_FIELDS, HIDDEN_FIELDS, PLACEHOLDERS, RELABELING
+from airflow_provider_koreai.exceptions import (
+    KoreAIAPIError,
+    KoreAIAuthenticationError,
+    KoreAIError,
+    KoreAINotFoundError,
+    KoreAIRateLimitedError,
+    KoreAIRequestRejectedError,
+    KoreAIServerError,
+    KoreAITransportError,
+    KoreAIUnexpectedResponseError,
+)
+
+if TYPE_CHECKING:
+    import requests
+    import tenacity
+
+DEFAULT_SOURCE = "passiveApiIntegration"
+CONTACT_LIST_PREFIX = "/agentassist/api/v1/public/{iid}/campaign/contactList"
+
+_AUTH_HINT = (
+    "Check the connection's Client ID and Client Secret, that the JWT app is mapped to a published API "
+    "scope that includes Contact Center > Campaign Management, and that iid and account_id belong to it"
+)
+_NOT_FOUND_HINT = "Check the contact list id and the connection's iid (application id)"
+_RATE_LIMIT_HINT = "Kore.ai allows 60 requests per minute per account across all Contact Center APIs"
+_EXCERPT_LENGTH = 200
+
+
+class KoreAIHook(BaseHook):
+    """Interact with Kore.ai Contact Center campaign contact lists.
+
+    :param koreai_conn_id: the ``koreai`` connection to use.
+    :param timeout: read timeout in seconds of each request; default: the connection's ``timeout``
+        extra, else 30.
+    :param max_attempts: attempts per call, first one included; default: the ``max_attempts`` extra,
+        else 5. ``1`` disables retries.
+    :param retry_timeout: total seconds a call may spend retrying, waits included; default: the
+        ``retry_timeout`` extra, else 120. A ``Retry-After`` longer than what is left ends the call.
+    :param backoff_initial: first backoff wait in seconds (exponential, with jitter).
+    :param backoff_max: longest single backoff wait in seconds.
+    """
+
+    conn_name_attr = "koreai_conn_id"
+    default_conn_name = "koreai_default"
+    conn_type = "koreai"
+    hook_name = "Kore.ai"
+
+    def __init__(
+        self,
+        koreai_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_attempts: int | None = None,
+        retry_timeout: float | None = None,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 30.0,
+    ) -> None:
+        super().__init__()
+        self.koreai_conn_id = koreai_conn_id
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._retry_timeout = retry_timeout
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(koreai_conn_id={self.koreai_conn_id!r})"
+
+    # -- connection form (Airflow < 3.2; newer releases read the provider info) -------------------
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return {
+            "hidden_fields": list(HIDDEN_FIELDS),
+            "relabeling": dict(RELABELING),
+            "placeholders": dict(PLACEHOLDERS),
+        }
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import IntegerField, StringField
+        from wtforms.validators import Optional
+
+        widgets: dict[str, Any] = {}
+        for name, spec in CONN_FIELDS.items():
+            field_class = IntegerField if "integer" in spec["schema"]["type"] else StringField
+            widgets[name] = field_class(
+                lazy_gettext(spec["label"]),
+                description=spec["description"],
+                widget=BS3TextFieldWidget(),
+                validators=[Optional()],
+            )
+        return widgets
+
+    # -- configuration and session ------------------------------------------------------------------
+
+    @cached_property
+    def config(self) -> KoreAIConnectionConfig:
+        """The connection, read on first use and validated (raises ``KoreAIConfigurationError``)."""
+        return KoreAIConnectionConfig.from_connection(self.get_connection(self.koreai_conn_id))
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout if self._timeout is not None else self.config.timeout
+
+    @property
+    def max_attempts(self) -> int:
+        for value in (self._max_attempts, self.config.max_attempts):
+            if value is not None:
+                return max(1, value)
+        return DEFAULT_MAX_ATTEMPTS
+
+    @property
+    def retry_timeout(self) -> float:
+        for value in (self._retry_timeout, self.config.retry_timeout):
+            if value is not None:
+                return value
+        return DEFAULT_RETRY_TIMEOUT_SECONDS
+
+    def get_conn(self) -> requests.Session:
+        """The hook's one session: connection pooling, and every request signed with a fresh JWT."""
+        return self._session
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        import requests
+
+        from airflow_provider_koreai.auth import KoreAIJWTAuth
+
+        config = self.config
+        session = requests.Session()
+        session.auth = KoreAIJWTAuth(
+            config.client_id,
+            config.client_secret,
+            iid=config.iid,
+            account_id=config.account_id,
+            ttl=config.jwt_ttl,
+        )
+        session.verify = config.verify
+        session.headers.update(
+            {"Accept": "application/json", "User-Agent": f"airflow-provider-koreai/{__version__}"}
+        )
+        return session
+
+    def _contact_list_path(self, *segments: str) -> str:
+        path = CONTACT_LIST_PREFIX.format(iid=quote(self.config.iid, safe=""))
+        return "/".join([path, *(quote(segment, safe="") for segment in segments)])
+
+    # -- API --------------------------------------------------------------------------------------
+
+    def update_contact_list(
+        self,
+        contact_list_id: str,
+        *,
+        name: str,
+        allow_duplicates: bool,
+        source: str = DEFAULT_SOURCE,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """Update a contact list's name, description, source and duplicate policy (idempotent PUT).
+
+        :return: Kore.ai's ``data`` object: ``{"contactListId": ..., "body": {...}}``.
+        """
+        list_id = validation.contact_list_id(contact_list_id)
+        body: dict[str, Any] = {
+            "name": validation.contact_list_name(name),
+            "source": validation.source(source),
+            "allowDuplicates": validation.strict_bool(allow_duplicates, "allow_duplicates"),
+        }
+        checked_description = validation.contact_list_description(description)
+        if checked_description is not None:
+            body["description"] = checked_description
+
+        path = self._contact_list_path(list_id)
+        payload = self._request("PUT", path, json=body)
+        data = payload.get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("contactListId"), str):
+            raise KoreAIUnexpectedResponseError(
+                http_status=200,
+                endpoint=f"PUT {path}",
+                message="the answer has no data.contactListId",
+                hint="Kore.ai reported success, so the update was probably applied; check the list",
+            )
+        self.log.info("Kore.ai contact list %s updated: name=%r", data["contactListId"], body["name"])
+        return data
+
+    def list_contact_lists(self) -> list[dict[str, Any]]:
+        """Every call-type contact list of the application (a read, despite being a POST)."""
+        return self._list_contact_lists(max_attempts=None)
+
+    def _list_contact_lists(self, *, max_attempts: int | None) -> list[dict[str, Any]]:
+        path = self._contact_list_path("getAllListDetails")
+        payload = self._request("POST", path, params={"type": "call"}, max_attempts=max_attempts)
+        data = payload.get("data")
+        if not isinstance(data, list):
+            raise KoreAIUnexpectedResponseError(
+                http_status=200, endpoint=f"POST {path}", message="the answer's data is not a list"
+            )
+        return data
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One authenticated read, without retries, for the UI's Test button."""
+        try:
+            lists = self._list_contact_lists(max_attempts=1)
+        except KoreAIError as exc:
+            return False, str(exc)
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, (
+            f"Connected to {self.config.base_url} as {self.config.client_id}: "
+            f"{len(lists)} contact list(s) in application {self.config.iid}."
+        )
+
+    # -- transport ----------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        idempotent: bool = True,
+        max_attempts: int | None = None,
+    ) -> dict[str, Any]:
+        """Send one logical call, with retries, and return Kore.ai's JSON object.
+
+        :param idempotent: whether sending the request twice is harmless. When it is not, a request
+            that may have reached Kore.ai (read timeout, dropped connection, 5xx) is never re-sent.
+        """
+        import requests
+
+        endpoint = f"{method} {path}"
+        url = self.config.base_url + path
+        session = self.get_conn()
+        timeout = (self.config.connect_timeout, self.timeout)
+
+        def send() -> dict[str, Any]:
+            response = session.request(
+                method, url, json=json, params=params, timeout=timeout, allow_redirects=False
+            )
+            return self._parse_response(response, endpoint)
+
+        try:
+            return self._retrying(endpoint, idempotent, max_attempts or self.max_attempts)(send)
+        except requests.RequestException as exc:
+            raise self._transport_error(exc, endpoint, method, idempotent) from exc
+
+    def _retrying(self, endpoint: str, idempotent: bool, max_attempts: int) -> tenacity.Retrying:
+        import tenacity
+
+        backoff = tenacity.wait_exponential_jitter(
+            initial=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
+        )
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, KoreAIRateLimitedError) and exc.retry_after is not None:
+                return exc.retry_after
+            return float(backoff(state))
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            reason = f"HTTP {exc.http_status}" if isinstance(exc, KoreAIAPIError) else type(exc).__name__
+            sleep = state.next_action.sleep if state.next_action else 0.0
+            self.log.warning(
+                "Kore.ai %s: attempt %d of %d failed (%s); retrying in %.1f s",
+                endpoint,
+                state.attempt_number,
+                max_attempts,
+                reason,
+                sleep,
+            )
+
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda exc: _is_transient(exc, idempotent)),
+            stop=tenacity.stop_after_attempt(max_attempts) | tenacity.stop_before_delay(self.retry_timeout),
+            wait=wait,
+            before_sleep=log_retry,
+            reraise=True,
+        )
+
+    def _parse_response(self, response: requests.Response, endpoint: str) -> dict[str, Any]:
+        status = response.status_code
+        try:
+            payload: Any = response.json()
+        except ValueError:
+            payload = None
+
+        if not 200 <= status < 300:
+            raise _api_error(response, payload, endpoint)
+        if not isinstance(payload, dict):
+            raise KoreAIUnexpectedResponseError(
+                http_status=status,
+                endpoint=endpoint,
+                message=f"expected a JSON object, got {_excerpt(response)}",
+                hint="Check that the connection's Host is the Kore.ai platform host",
+            )
+        if "status" in payload and payload["status"] != "success":
+            raise KoreAIUnexpectedResponseError(
+                http_status=status,
+                endpoint=endpoint,
+                message=_kore_message(payload) or f"status is {payload['status']!r}, not 'success'",
+                code=_kore_code(payload),
+            )
+        return payload
+
+    def _transport_error(
+        self, exc: requests.RequestException, endpoint: str, method: str, idempotent: bool
+    ) -> KoreAITransportError:
+        import requests
+
+        if isinstance(exc, requests.exceptions.SSLError):
+            error = KoreAITransportError(
+                f"Kore.ai {endpoint}: TLS verification failed ({type(exc).__name__}). If your host uses a "
+                "private CA, set the connection extra 'verify' to the path of its CA bundle.",
+                endpoint=endpoint,
+                outcome_unknown=False,
+            )
+            error.retryable = False
+            return error
+        if _surely_not_sent(exc):
+            return KoreAITransportError(
+                f"Kore.ai {endpoint}: could not connect to {self.config.base_url} "
+                f"({type(exc).__name__}); nothing was sent, so nothing was changed.",
+                endpoint=endpoint,
+                outcome_unknown=False,
+            )
+        safety = (
+            f"{method} is idempotent here, so running the task again is safe"
+            if idempotent
+            else f"this {method} is not idempotent: check Kore.ai before running it again"
+        )
+        return KoreAITransportError(
+            f"Kore.ai {endpoint}: no complete answer after the request was sent "
+            f"({type(exc).__name__}, read timeout {self.timeout:g} s). The outcome is unknown: the change "
+            f"may or may not have been applied; {safety}.",
+            endpoint=endpoint,
+            outcome_unknown=True,
+        )
+
+
+def _surely_not_sent(exc: BaseException) -> bool:
+    """True for failures that happen before a single byte of the request left this machine."""
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
+
+
+def _is_transient(exc: BaseException, idempotent: bool) -> bool:
+    """The one retry rule: 429, 5xx and transport failures; a non-idempotent call only when it surely
+    did not reach Kore.ai (rate limited, or never sent)."""
+    import requests
+
+    if isinstance(exc, KoreAIRateLimitedError):
+        return True
+    if isinstance(exc, KoreAIError):
+        return exc.retryable and idempotent
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    if _surely_not_sent(exc):
+        return True
+    transport = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+    return idempotent and isinstance(exc, transport)
+
+
+def _kore_message(payload: Any) -> str:
+    """Kore.ai's message, from ``errors[].msg`` or ``errors[].message`` or a top-level ``message``."""
+    if not isinstance(payload, dict):
+        return ""
+    errors = payload.get("errors")
+    if isinstance(errors, list):
+        messages = [
+            str(error.get("msg") or error.get("message"))
+            for error in errors
+            if isinstance(error, dict) and (error.get("msg") or error.get("message"))
+        ]
+        if messages:
+            return "; ".join(messages)
+    for key in ("message", "msg"):
+        if isinstance(payload.get(key), str) and payload[key]:
+            return str(payload[key])
+    return ""
+
+
+def _kore_code(payload: Any) -> int | str | None:
+    if isinstance(payload, dict) and isinstance(payload.get("errors"), list):
+        for error in payload["errors"]:
+            if isinstance(error, dict) and isinstance(error.get("code"), int | str):
+                return error["code"]
+    return None
+
+
+def _excerpt(response: requests.Response) -> str:
+    raw = response.content[:_EXCERPT_LENGTH].decode("utf-8", errors="replace")
+    text = " ".join(raw.split())
+    if not text:
+        return "an empty body"
+    kind = response.headers.get("Content-Type", "unknown content type").split(";")[0]
+    more = "..." if len(response.content) > _EXCERPT_LENGTH else ""
+    return f"{kind} {text!r}{more}"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    from urllib3.exceptions import InvalidHeader
+    from urllib3.util.retry import Retry
+
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return Retry().parse_retry_after(value)
+    except InvalidHeader:
+        return None
+
+
+def _api_error(response: requests.Response, payload: Any, endpoint: str) -> KoreAIAPIError:
+    status = response.status_code
+    message = _kore_message(payload) or _excerpt(response)
+    code = _kore_code(payload)
+    common: dict[str, Any] = {"http_status": status, "endpoint": endpoint, "message": message, "code": code}
+    if status in (401, 403):
+        return KoreAIAuthenticationError(**common, hint=_AUTH_HINT)
+    if status == 404:
+        return KoreAINotFoundError(**common, hint=_NOT_FOUND_HINT)
+    if status == 429:
+        retry_after = _retry_after(response)
+        hint = _RATE_LIMIT_HINT + (f"; Kore.ai asked to wait {retry_after:g} s" if retry_after else "")
+        return KoreAIRateLimitedError(**common, hint=hint, retry_after=retry_after)
+    if status >= 500:
+        return KoreAIServerError(**common)
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "nowhere")
+        return KoreAIUnexpectedResponseError(
+            **common | {"message": f"redirected to {location}"},
+            hint="Kore.ai's API does not redirect: check the connection's Host",
+        )
+    return KoreAIRequestRejectedError(**common)

@@ -1,0 +1,404 @@
+from __future__ import annotations
+
+import json
+import time
+from email.utils import formatdate
+from typing import Any
+
+import jwt
+import pytest
+import requests
+import requests_mock as rm
+
+from airflow_provider_koreai.exceptions import (
+    KoreAIAuthenticationError,
+    KoreAIConfigurationError,
+    KoreAINotFoundError,
+    KoreAIRateLimitedError,
+    KoreAIRequestRejectedError,
+    KoreAIServerError,
+    KoreAITransportError,
+    KoreAIUnexpectedResponseError,
+    KoreAIValidationError,
+)
+from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from tests.conftest import ACCOUNT_ID, BASE_URL, CLIENT_ID, CLIENT_SECRET, IID
+
+LIST_ID = "cl-c2ce382-2516-457e-8eb4-9847deec0001"
+PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
+UPDATE_URL = f"{PREFIX}/{LIST_ID}"
+LIST_ALL_URL = f"{PREFIX}/getAllListDetails?type=call"
+
+SUCCESS = {
+    "status": "success",
+    "message": "Contact list Renewal Due - August 2025 updated successfully",
+    "data": {
+        "contactListId": LIST_ID,
+        "body": {
+            "name": "Renewal Due - August 2025",
+            "orgId": "o-1",
+            "iId": IID,
+            "listType": "call",
+            "accountId": ACCOUNT_ID,
+            "updatedBy": "u-1",
+        },
+    },
+}
+
+
+@pytest.fixture
+def hook(koreai_connection: None) -> KoreAIHook:
+    # Tiny backoff so retry tests take milliseconds; the policy itself is what is under test.
+    return KoreAIHook(backoff_initial=0.001, backoff_max=0.01)
+
+
+def update(hook: KoreAIHook, **overrides: Any) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"name": "Renewal Due - August 2025", "allow_duplicates": False}
+    kwargs.update(overrides)
+    list_id = kwargs.pop("contact_list_id", LIST_ID)
+    return hook.update_contact_list(list_id, **kwargs)
+
+
+class TestUpdateContactList:
+    def test_sends_the_put_the_contract_describes(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(UPDATE_URL, json=SUCCESS)
+
+        data = update(hook, description="Customers whose policy renews in August")
+
+        assert data == SUCCESS["data"]
+        request = requests_mock.last_request
+        assert request.method == "PUT"
+        assert request.url == UPDATE_URL
+        assert request.headers["Content-Type"] == "application/json"
+        assert request.headers["iid"] == IID
+        assert request.headers["accountId"] == ACCOUNT_ID
+        assert "Authorization" not in request.headers
+        body = json.loads(request.body)
+        assert body == {
+            "name": "Renewal Due - August 2025",
+            "source": "passiveApiIntegration",
+            "allowDuplicates": False,
+            "description": "Customers whose policy renews in August",
+        }
+        assert body["allowDuplicates"] is False  # a JSON boolean, not "false"
+
+    def test_description_is_left_out_when_not_given(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(UPDATE_URL, json=SUCCESS)
+        update(hook, allow_duplicates=True, source="customSource")
+        body = requests_mock.last_request.json()
+        assert body == {"name": "Renewal Due - August 2025", "source": "customSource", "allowDuplicates": True}
+
+    def test_jwt_is_hs256_with_the_documented_claims(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(UPDATE_URL, json=SUCCESS)
+        before = int(time.time())
+        update(hook)
+        token = requests_mock.last_request.headers["auth"]
+
+        header = jwt.get_unverified_header(token)
+        assert header["alg"] == "HS256"
+        claims = jwt.decode(token, CLIENT_SECRET, algorithms=["HS256"])
+        assert claims["appId"] == CLIENT_ID
+        assert claims["sub"]
+        assert before <= claims["iat"] <= int(time.time())
+        assert claims["exp"] - claims["iat"] == 300
+        assert len(claims["jti"]) >= 16
+
+    def test_jwt_ttl_comes_from_the_connection(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
+        set_connection(extra={"jwt_ttl": "900"})
+        requests_mock.put(UPDATE_URL, json=SUCCESS)
+        update(KoreAIHook())
+        claims = jwt.decode(requests_mock.last_request.headers["auth"], CLIENT_SECRET, algorithms=["HS256"])
+        assert claims["exp"] - claims["iat"] == 900
+
+    def test_every_request_gets_its_own_token(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(UPDATE_URL, [{"status_code": 503, "json": {}}, {"json": SUCCESS}])
+        update(hook)
+        update(hook)
+        tokens = [r.headers["auth"] for r in requests_mock.request_history]
+        jtis = [jwt.decode(t, CLIENT_SECRET, algorithms=["HS256"])["jti"] for t in tokens]
+        assert len(tokens) == 3
+        assert len(set(jtis)) == 3, "a retried request must not reuse a jti"
+
+    def test_list_id_is_percent_encoded_into_one_path_segment(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker
+    ) -> None:
+        requests_mock.put(rm.ANY, json=SUCCESS)
+        update(hook, contact_list_id="cl-a?b#c%2F")
+        assert requests_mock.last_request.url == f"{PREFIX}/cl-a%3Fb%23c%252F"
+
+    def test_explicit_timeout_on_every_request(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
+        set_connection(extra={"timeout": 45})
+        requests_mock.put(UPDATE_URL, json=SUCCESS)
+        update(KoreAIHook())
+        assert requests_mock.last_request.timeout == (10.0, 45.0)
+
+    def test_one_session_for_the_hook(self, hook: KoreAIHook) -> None:
+        assert hook.get_conn() is hook.get_conn()
+
+
+class TestValidationBeforeAnyRequest:
+    @pytest.mark.parametrize(
+        ("overrides", "field"),
+        [
+            ({"contact_list_id": ""}, "contact_list_id"),
+            ({"contact_list_id": "../getAllListDetails"}, "contact_list_id"),
+            ({"contact_list_id": "cl 1"}, "contact_list_id"),
+            ({"contact_list_id": ".."}, "contact_list_id"),
+            ({"contact_list_id": "cl-1\x00"}, "contact_list_id"),
+            ({"name": ""}, "name"),
+            ({"name": "   "}, "name"),
+            ({"name": "x" * 49}, "name"),
+            ({"name": None}, "name"),
+            ({"description": "d" * 257}, "description"),
+            ({"allow_duplicates": "false"}, "allow_duplicates"),
+            ({"source": ""}, "source"),
+        ],
+    )
+    def test_bad_argument_is_refused_and_named(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker, overrides: dict[str, Any], field: str
+    ) -> None:
+        with pytest.raises(KoreAIValidationError) as excinfo:
+            update(hook, **overrides)
+        assert excinfo.value.field == field
+        assert field in str(excinfo.value)
+        assert requests_mock.call_count == 0
+
+    def test_limits_are_inclusive(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(UPDATE_URL, json=SUCCESS)
+        update(hook, name="n" * 48, description="d" * 256)
+        assert requests_mock.last_request.json()["name"] == "n" * 48
+
+    def test_missing_connection_field_is_named(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
+        set_connection(extra={"iid": ""})
+        with pytest.raises(KoreAIConfigurationError, match="iid"):
+            update(KoreAIHook())
+        assert requests_mock.call_count == 0
+
+
+class TestErrors:
+    def test_401_explains_what_to_check(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(
+            UPDATE_URL, status_code=401, json={"errors": [{"msg": "Invalid JWT token", "code": 4002}]}
+        )
+        with pytest.raises(KoreAIAuthenticationError) as excinfo:
+            update(hook)
+        error = excinfo.value
+        assert (error.http_status, error.code, error.kore_message) == (401, 4002, "Invalid JWT token")
+        text = str(error)
+        assert "HTTP 401" in text
+        assert "Invalid JWT token" in text
+        assert "Campaign Management" in text
+        assert CLIENT_SECRET not in text
+        assert requests_mock.call_count == 1
+
+    def test_scope_error_is_also_authentication(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(
+            UPDATE_URL,
+            status_code=401,
+            json={"errors": [{"msg": "Permission denied. Scope is incorrect!", "code": 4002}]},
+        )
+        with pytest.raises(KoreAIAuthenticationError, match="Scope is incorrect"):
+            update(hook)
+
+    @pytest.mark.parametrize(
+        ("status", "error_class"),
+        [
+            (400, KoreAIRequestRejectedError),
+            (404, KoreAINotFoundError),
+            (405, KoreAIRequestRejectedError),
+            (412, KoreAIRequestRejectedError),
+        ],
+    )
+    def test_client_errors_are_not_retried(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker, status: int, error_class: type[Exception]
+    ) -> None:
+        requests_mock.put(
+            UPDATE_URL, status_code=status, json={"errors": [{"message": "Validation errors", "code": status}]}
+        )
+        with pytest.raises(error_class, match="Validation errors"):
+            update(hook)
+        assert requests_mock.call_count == 1
+
+    def test_failure_status_with_http_200_is_an_error(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(UPDATE_URL, json={"status": "failure", "message": "List is locked by a campaign"})
+        with pytest.raises(KoreAIUnexpectedResponseError, match="List is locked by a campaign"):
+            update(hook)
+        assert requests_mock.call_count == 1
+
+    def test_html_body_is_quoted_not_a_traceback(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(
+            UPDATE_URL,
+            status_code=200,
+            text="<html><body>Login required</body></html>",
+            headers={"Content-Type": "text/html"},
+        )
+        with pytest.raises(KoreAIUnexpectedResponseError, match="text/html.*Login required"):
+            update(hook)
+
+    def test_empty_body(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(UPDATE_URL, status_code=200, text="")
+        with pytest.raises(KoreAIUnexpectedResponseError, match="empty body"):
+            update(hook)
+
+    def test_missing_contact_list_id(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(UPDATE_URL, json={"status": "success", "data": {"body": {}}})
+        with pytest.raises(KoreAIUnexpectedResponseError, match=r"data\.contactListId"):
+            update(hook)
+
+    def test_redirects_are_not_followed(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        # Following one would hand the token to whatever host the redirect names.
+        requests_mock.put(UPDATE_URL, status_code=302, headers={"Location": "https://sso.example.test/login"})
+        with pytest.raises(KoreAIUnexpectedResponseError, match="redirected"):
+            update(hook)
+        assert requests_mock.call_count == 1
+
+
+class TestRetries:
+    def test_429_then_success(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(
+            UPDATE_URL,
+            [
+                {"status_code": 429, "headers": {"Retry-After": "0"}, "json": {"errors": [{"msg": "slow down"}]}},
+                {"status_code": 429, "json": {}},
+                {"json": SUCCESS},
+            ],
+        )
+        assert update(hook) == SUCCESS["data"]
+        assert requests_mock.call_count == 3
+
+    def test_5xx_and_connection_errors_then_success(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(
+            UPDATE_URL,
+            [
+                {"status_code": 502, "text": "<html>Bad gateway</html>"},
+                {"exc": requests.exceptions.ConnectionError("connection reset")},
+                {"exc": requests.exceptions.ReadTimeout("read timed out")},
+                {"json": SUCCESS},
+            ],
+        )
+        assert update(hook) == SUCCESS["data"]
+        assert requests_mock.call_count == 4
+
+    def test_retries_are_logged_with_attempt_status_and_wait(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker, capfd: pytest.CaptureFixture[str]
+    ) -> None:
+        requests_mock.put(UPDATE_URL, [{"status_code": 503, "json": {}}, {"json": SUCCESS}])
+        update(hook)
+        logged = capfd.readouterr().out
+        assert "attempt 1 of 5 failed (HTTP 503); retrying in" in logged
+
+    def test_gives_up_after_max_attempts(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
+        set_connection(extra={"max_attempts": 3})
+        requests_mock.put(UPDATE_URL, status_code=500, json={"errors": [{"msg": "boom"}]})
+        with pytest.raises(KoreAIServerError, match="HTTP 500.*boom"):
+            update(KoreAIHook(backoff_initial=0.001))
+        assert requests_mock.call_count == 3
+
+    def test_hook_argument_wins_over_the_extra(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
+        set_connection(extra={"max_attempts": 3})
+        requests_mock.put(UPDATE_URL, status_code=500, json={})
+        with pytest.raises(KoreAIServerError):
+            update(KoreAIHook(max_attempts=2, backoff_initial=0.001))
+        assert requests_mock.call_count == 2
+
+    def test_retry_after_beyond_the_budget_stops_at_once(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker
+    ) -> None:
+        requests_mock.put(UPDATE_URL, status_code=429, headers={"Retry-After": "3600"}, json={})
+        started = time.monotonic()
+        with pytest.raises(KoreAIRateLimitedError) as excinfo:
+            update(hook)
+        assert time.monotonic() - started < 5
+        assert excinfo.value.retry_after == 3600
+        assert "wait 3600 s" in str(excinfo.value)
+        assert requests_mock.call_count == 1
+
+    def test_retry_after_as_http_date(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.put(
+            UPDATE_URL,
+            [
+                {"status_code": 429, "headers": {"Retry-After": formatdate(time.time() - 5, usegmt=True)}},
+                {"json": SUCCESS},
+            ],
+        )
+        assert update(hook) == SUCCESS["data"]
+
+    def test_exhausted_read_timeouts_say_the_outcome_is_unknown(
+        self, set_connection: Any, requests_mock: rm.Mocker
+    ) -> None:
+        set_connection(extra={"max_attempts": 2})
+        requests_mock.put(UPDATE_URL, exc=requests.exceptions.ReadTimeout("read timed out"))
+        with pytest.raises(KoreAITransportError) as excinfo:
+            update(KoreAIHook(backoff_initial=0.001))
+        assert excinfo.value.outcome_unknown
+        assert "may or may not have been applied" in str(excinfo.value)
+        assert "idempotent" in str(excinfo.value)
+
+    def test_refused_connection_says_nothing_was_sent(self, set_connection: Any) -> None:
+        # Nothing listens on port 9 of the loopback interface.
+        set_connection(host="http://127.0.0.1:9", extra={"max_attempts": 2})
+        with pytest.raises(KoreAITransportError) as excinfo:
+            update(KoreAIHook(backoff_initial=0.001))
+        assert not excinfo.value.outcome_unknown
+        assert "nothing was sent" in str(excinfo.value)
+
+
+class TestTestConnection:
+    def test_success(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(LIST_ALL_URL, json={"status": "success", "data": [{"_id": "cl-1"}, {"_id": "cl-2"}]})
+        ok, message = hook.test_connection()
+        assert ok, message
+        assert "2 contact list(s)" in message
+        assert requests_mock.last_request.headers["iid"] == IID
+
+    def test_failure_does_not_retry_or_leak(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(LIST_ALL_URL, status_code=503, json={})
+        ok, message = hook.test_connection()
+        assert not ok
+        assert "HTTP 503" in message
+        assert requests_mock.call_count == 1
+
+    def test_wrong_secret(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(
+            LIST_ALL_URL, status_code=401, json={"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
+        )
+        ok, message = hook.test_connection()
+        assert not ok
+        assert "Invalid SDK credentials" in message
+        assert CLIENT_SECRET not in message
+
+    def test_misconfigured_connection(self, set_connection: Any) -> None:
+        set_connection(password="")
+        ok, message = KoreAIHook().test_connection()
+        assert not ok
+        assert "Client Secret" in message
+
+    @pytest.mark.parametrize("port", [None, 0, 443])
+    def test_port_empty_zero_or_443(self, set_connection: Any, requests_mock: rm.Mocker, port: Any) -> None:
+        set_connection(host="platform.kore.ai", port=port)
+        requests_mock.post(LIST_ALL_URL, json={"status": "success", "data": []})
+        ok, message = KoreAIHook().test_connection()
+        assert ok, message
+
+
+def test_repr_shows_no_secret(hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    update(hook)
+    for text in (repr(hook), repr(hook.config), repr(hook.get_conn().auth)):
+        assert CLIENT_SECRET not in text
+        assert "eyJ" not in text
+
+
+def test_connection_from_uri_environment_variable(monkeypatch: pytest.MonkeyPatch, requests_mock: rm.Mocker) -> None:
+    from urllib.parse import quote
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KOREAI_URI",
+        f"koreai://{CLIENT_ID}:{quote(CLIENT_SECRET, safe='')}@platform.kore.ai"
+        f"?iid={IID}&account_id={ACCOUNT_ID}&timeout=20",
+    )
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    update(KoreAIHook(koreai_conn_id="koreai_uri"))
+    token = requests_mock.last_request.headers["auth"]
+    assert jwt.decode(token, CLIENT_SECRET, algorithms=["HS256"])["appId"] == CLIENT_ID
+    assert requests_mock.last_request.timeout == (10.0, 20.0)
