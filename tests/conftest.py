@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +65,10 @@ def koreai_connection(set_connection: Callable[..., None]) -> None:
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> Iterator[Path]:
+def airflow_db() -> Path:
     """A migrated SQLite metadata DB in ``AIRFLOW_HOME`` (``make test`` migrates it beforehand)."""
     home = Path(os.environ["AIRFLOW_HOME"])
     if not (home / "airflow.db").exists():
         airflow = Path(sys.executable).with_name("airflow")
         subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
-    yield home
+    return home

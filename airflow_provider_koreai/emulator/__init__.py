@@ -4,6 +4,17 @@ Lets the provider's tests and ``make demo`` run against real HTTP on 127.0.0.1 w
 error envelopes, asynchronous contact ingestion, rate limiting and scripted faults, without a tenant.
 Imports are lazy so that ``import airflow_provider_koreai.emulator`` stays cheap and does not pull in
 FastAPI/uvicorn (the ``emulator`` extra) until a server or app is actually built.
+
+Usage::
+
+    with EmulatorServer(EmulatorSettings(rate_limit_per_minute=0), port=0) as server:
+        server.base_url                      # http://127.0.0.1:<port>
+        server.inject_fault(route="update_contact_list", count=2, status=429, retry_after=1)
+        server.recorded_requests(); server.contact_list("cl-demo-renewals-due"); server.reset()
+
+or ``python -m airflow_provider_koreai.emulator --port 8765``. Loopback admin API (no auth):
+``POST/GET/DELETE /_emulator/faults``, ``GET/DELETE /_emulator/requests``, ``POST /_emulator/reset``,
+``GET /_emulator/state``. Fault semantics are documented on :class:`~.faults.FaultSpec`.
 """
 
 from __future__ import annotations

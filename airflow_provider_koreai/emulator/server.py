@@ -23,13 +23,18 @@ from airflow_provider_koreai.emulator.state import ContactStore
 from airflow_provider_koreai.emulator.transport import DroppableH11Protocol
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind before serving, so ``port=0`` yields the real port before anyone needs the URL."""
+def bind_socket(host: str, port: int, backlog: int = 128) -> socket.socket:
+    """Bind and listen before serving, so ``port=0`` yields the real port before anyone needs the URL.
+
+    Listening right away means a client that connects as soon as the URL is printed waits in the backlog
+    until uvicorn starts accepting, instead of being refused.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(backlog)
     except OSError:
         sock.close()
         raise
@@ -46,6 +51,7 @@ def uvicorn_config(app: FastAPI, log_level: str = "warning") -> uvicorn.Config:
         lifespan="off",
         log_level=log_level,
         access_log=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=2,
     )
 

@@ -11,6 +11,7 @@ request.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -37,6 +38,8 @@ from airflow_provider_koreai.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import requests
     import tenacity
 
@@ -50,6 +53,9 @@ _AUTH_HINT = (
 _NOT_FOUND_HINT = "Check the contact list id and the connection's iid (application id)"
 _RATE_LIMIT_HINT = "Kore.ai allows 60 requests per minute per account across all Contact Center APIs"
 _EXCERPT_LENGTH = 200
+#: Anything shaped like a JWT. Kore.ai (or a proxy) may echo the request's token in an error body.
+_JWT_PATTERN = re.compile(r"eyJ[\w-]*\.[\w-]*\.[\w-]*")
+_REDACTED = "***"
 
 
 class KoreAIHook(BaseHook):
@@ -316,22 +322,34 @@ class KoreAIHook(BaseHook):
             payload = None
 
         if not 200 <= status < 300:
-            raise _api_error(response, payload, endpoint)
+            raise _api_error(response, payload, endpoint, self._scrub)
         if not isinstance(payload, dict):
             raise KoreAIUnexpectedResponseError(
                 http_status=status,
                 endpoint=endpoint,
-                message=f"expected a JSON object, got {_excerpt(response)}",
+                message=self._scrub(f"expected a JSON object, got {_excerpt(response)}"),
                 hint="Check that the connection's Host is the Kore.ai platform host",
             )
         if "status" in payload and payload["status"] != "success":
             raise KoreAIUnexpectedResponseError(
                 http_status=status,
                 endpoint=endpoint,
-                message=_kore_message(payload) or f"status is {payload['status']!r}, not 'success'",
+                message=self._scrub(
+                    _kore_message(payload) or f"status is {payload['status']!r}, not 'success'"
+                ),
                 code=_kore_code(payload),
             )
         return payload
+
+    def _scrub(self, text: str) -> str:
+        """Remove tokens and the client secret from text that came back from the server.
+
+        Airflow's masker redacts task logs, but exception text also reaches callers' own code,
+        ``dag.test()`` output and alerting hooks; it must be clean at the source.
+        """
+        text = _JWT_PATTERN.sub(_REDACTED, text)
+        secret = self.config.client_secret
+        return text.replace(secret, _REDACTED) if secret else text
 
     def _transport_error(
         self, exc: requests.RequestException, endpoint: str, method: str, idempotent: bool
@@ -446,9 +464,11 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def _api_error(response: requests.Response, payload: Any, endpoint: str) -> KoreAIAPIError:
+def _api_error(
+    response: requests.Response, payload: Any, endpoint: str, scrub: Callable[[str], str]
+) -> KoreAIAPIError:
     status = response.status_code
-    message = _kore_message(payload) or _excerpt(response)
+    message = scrub(_kore_message(payload) or _excerpt(response))
     code = _kore_code(payload)
     common: dict[str, Any] = {"http_status": status, "endpoint": endpoint, "message": message, "code": code}
     if status in (401, 403):
@@ -462,7 +482,7 @@ def _api_error(response: requests.Response, payload: Any, endpoint: str) -> Kore
     if status >= 500:
         return KoreAIServerError(**common)
     if 300 <= status < 400:
-        location = response.headers.get("Location", "nowhere")
+        location = scrub(response.headers.get("Location", "nowhere"))
         return KoreAIUnexpectedResponseError(
             **common | {"message": f"redirected to {location}"},
             hint="Kore.ai's API does not redirect: check the connection's Host",

@@ -14,7 +14,6 @@ from airflow_provider_koreai.emulator import EmulatorServer, EmulatorSettings
 TIMEOUT = 5
 
 
-
 def mint_token(
     settings: EmulatorSettings,
     *,
@@ -22,7 +21,7 @@ def mint_token(
     app_id: str | None = None,
     ttl: int = 300,
     iat_offset: int = 0,
-    jti: str | None | bool = True,
+    jti: str | bool | None = True,
     algorithm: str = "HS256",
     **extra: Any,
 ) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import jwt
 import pytest
@@ -34,7 +34,7 @@ def test_valid_token_without_jti_is_accepted_repeatedly(kore: Kore) -> None:
         (lambda s: mint_token(s, ttl=3601), "3600"),
         (lambda s: mint_token(s, algorithm="HS384"), "Invalid JWT token"),
         (
-            lambda s: jwt.encode({"appId": s.client_id, "exp": int(time.time()) + 60}, None, algorithm="none"),
+            lambda s: jwt.encode({"appId": s.client_id, "exp": int(time.time()) + 60}, "", algorithm="none"),
             "Invalid JWT token",
         ),
         (lambda s: jwt.encode({"appId": s.client_id, "sub": "x"}, s.client_secret), "exp"),
@@ -54,8 +54,10 @@ def test_valid_token_without_jti_is_accepted_repeatedly(kore: Kore) -> None:
         "no-appId",
     ],
 )
-def test_bad_tokens_are_401_4002(kore: Kore, make_token: object, words: str) -> None:
-    token = make_token(kore.settings)  # type: ignore[operator]
+def test_bad_tokens_are_401_4002(
+    kore: Kore, make_token: Callable[[EmulatorSettings], str], words: str
+) -> None:
+    token = make_token(kore.settings)
     headers = kore.headers(token) if token else kore.headers(auth=None)
     assert_error(kore.request("GET", kore.list_url(RENEWALS), headers=headers), 401, 4002, words)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -26,7 +27,11 @@ LIST_KEYS = {
     "createdAt",
     "updatedAt",
 }
-VALID_UPDATE = {"name": "Renewal Due - September 2025", "source": "passiveApiIntegration", "allowDuplicates": True}
+VALID_UPDATE = {
+    "name": "Renewal Due - September 2025",
+    "source": "passiveApiIntegration",
+    "allowDuplicates": True,
+}
 
 
 def test_update_contact_list_matches_reference(kore: Kore, server: EmulatorServer) -> None:
@@ -133,7 +138,9 @@ def test_create_duplicate_name_is_409(kore: Kore, server: EmulatorServer) -> Non
 
 
 def test_create_validation(kore: Kore) -> None:
-    r = kore.request("POST", f"{kore.lists_url}/createContactList", json={"source": "s", "allowDuplicates": 1})
+    r = kore.request(
+        "POST", f"{kore.lists_url}/createContactList", json={"source": "s", "allowDuplicates": 1}
+    )
     assert_error(r, 412, 412, "name:", "allowDuplicates:")
 
 
@@ -261,7 +268,10 @@ def test_get_contacts_paging(kore: Kore, server: EmulatorServer) -> None:
     assert (beyond["skip"], beyond["limit"], len(beyond["results"]), beyond["hasMore"]) == (0, 100, 7, False)
 
 
-@pytest.mark.parametrize(("params", "field"), [({"skip": -1}, "skip"), ({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"limit": "x"}, "limit")])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"skip": -1}, "skip"), ({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"limit": "x"}, "limit")],
+)
 def test_get_contacts_rejects_bad_paging(kore: Kore, params: dict[str, object], field: str) -> None:
     r = kore.request("GET", f"{kore.list_url(OVERDUE)}/getAllContacts", params=params)
     assert_error(r, 400, 400, field)
@@ -290,3 +300,27 @@ def test_wrong_method_on_add_contacts(kore: Kore) -> None:
 
 def test_unknown_route_is_404_envelope(kore: Kore) -> None:
     assert_error(kore.request("GET", f"{kore.server.base_url}/api/1.1/nothing/here"), 404, 404, "No route")
+
+
+def test_concurrent_clients(server: EmulatorServer) -> None:
+    """The test process drives the emulator from several threads at once; nothing is lost or duplicated."""
+    errors: list[str] = []
+
+    def worker(index: int) -> None:
+        kore = Kore(server)
+        try:
+            for j in range(5):
+                body = {"name": f"Parallel {index}-{j}", "source": "passiveApiIntegration"}
+                r = kore.request("POST", f"{kore.lists_url}/createContactList", json=body)
+                if r.status_code != 200:
+                    errors.append(r.text)
+        finally:
+            kore.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert errors == []
+    assert len(server.contact_lists()) == 2 + 8 * 5

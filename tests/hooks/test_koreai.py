@@ -86,9 +86,15 @@ class TestUpdateContactList:
         requests_mock.put(UPDATE_URL, json=SUCCESS)
         update(hook, allow_duplicates=True, source="customSource")
         body = requests_mock.last_request.json()
-        assert body == {"name": "Renewal Due - August 2025", "source": "customSource", "allowDuplicates": True}
+        assert body == {
+            "name": "Renewal Due - August 2025",
+            "source": "customSource",
+            "allowDuplicates": True,
+        }
 
-    def test_jwt_is_hs256_with_the_documented_claims(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+    def test_jwt_is_hs256_with_the_documented_claims(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker
+    ) -> None:
         requests_mock.put(UPDATE_URL, json=SUCCESS)
         before = int(time.time())
         update(hook)
@@ -213,13 +219,17 @@ class TestErrors:
         self, hook: KoreAIHook, requests_mock: rm.Mocker, status: int, error_class: type[Exception]
     ) -> None:
         requests_mock.put(
-            UPDATE_URL, status_code=status, json={"errors": [{"message": "Validation errors", "code": status}]}
+            UPDATE_URL,
+            status_code=status,
+            json={"errors": [{"message": "Validation errors", "code": status}]},
         )
         with pytest.raises(error_class, match="Validation errors"):
             update(hook)
         assert requests_mock.call_count == 1
 
-    def test_failure_status_with_http_200_is_an_error(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+    def test_failure_status_with_http_200_is_an_error(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker
+    ) -> None:
         requests_mock.put(UPDATE_URL, json={"status": "failure", "message": "List is locked by a campaign"})
         with pytest.raises(KoreAIUnexpectedResponseError, match="List is locked by a campaign"):
             update(hook)
@@ -232,7 +242,7 @@ class TestErrors:
             text="<html><body>Login required</body></html>",
             headers={"Content-Type": "text/html"},
         )
-        with pytest.raises(KoreAIUnexpectedResponseError, match="text/html.*Login required"):
+        with pytest.raises(KoreAIUnexpectedResponseError, match=r"text/html.*Login required"):
             update(hook)
 
     def test_empty_body(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
@@ -258,7 +268,11 @@ class TestRetries:
         requests_mock.put(
             UPDATE_URL,
             [
-                {"status_code": 429, "headers": {"Retry-After": "0"}, "json": {"errors": [{"msg": "slow down"}]}},
+                {
+                    "status_code": 429,
+                    "headers": {"Retry-After": "0"},
+                    "json": {"errors": [{"msg": "slow down"}]},
+                },
                 {"status_code": 429, "json": {}},
                 {"json": SUCCESS},
             ],
@@ -290,7 +304,7 @@ class TestRetries:
     def test_gives_up_after_max_attempts(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
         set_connection(extra={"max_attempts": 3})
         requests_mock.put(UPDATE_URL, status_code=500, json={"errors": [{"msg": "boom"}]})
-        with pytest.raises(KoreAIServerError, match="HTTP 500.*boom"):
+        with pytest.raises(KoreAIServerError, match=r"HTTP 500.*boom"):
             update(KoreAIHook(backoff_initial=0.001))
         assert requests_mock.call_count == 3
 
@@ -345,7 +359,9 @@ class TestRetries:
 
 class TestTestConnection:
     def test_success(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
-        requests_mock.post(LIST_ALL_URL, json={"status": "success", "data": [{"_id": "cl-1"}, {"_id": "cl-2"}]})
+        requests_mock.post(
+            LIST_ALL_URL, json={"status": "success", "data": [{"_id": "cl-1"}, {"_id": "cl-2"}]}
+        )
         ok, message = hook.test_connection()
         assert ok, message
         assert "2 contact list(s)" in message
@@ -389,7 +405,9 @@ def test_repr_shows_no_secret(hook: KoreAIHook, requests_mock: rm.Mocker) -> Non
         assert "eyJ" not in text
 
 
-def test_connection_from_uri_environment_variable(monkeypatch: pytest.MonkeyPatch, requests_mock: rm.Mocker) -> None:
+def test_connection_from_uri_environment_variable(
+    monkeypatch: pytest.MonkeyPatch, requests_mock: rm.Mocker
+) -> None:
     from urllib.parse import quote
 
     monkeypatch.setenv(

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from typing import Any
+from unittest import mock
+
+import pendulum
+import pytest
+import requests_mock as rm
+from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.sdk import DAG
+
+from airflow_provider_koreai.exceptions import KoreAIServerError
+from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
+from tests.conftest import BASE_URL, CLIENT_SECRET, IID
+
+LIST_ID = "cl-renewals-0001"
+UPDATE_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"
+DATA = {"contactListId": LIST_ID, "body": {"name": "Renewal Due - August 2025", "listType": "call"}}
+SUCCESS = {"status": "success", "message": "updated", "data": DATA}
+
+
+def make_operator(**overrides: Any) -> UpdateContactListOperator:
+    kwargs: dict[str, Any] = {
+        "task_id": "update_contact_list",
+        "contact_list_id": LIST_ID,
+        "name": "Renewal Due - August 2025",
+        "allow_duplicates": False,
+    }
+    kwargs.update(overrides)
+    return UpdateContactListOperator(**kwargs)
+
+
+def run(operator: UpdateContactListOperator, **context: Any) -> tuple[Any, mock.MagicMock]:
+    """Render the templates, then execute, as a worker would; returns (return value, ti mock)."""
+    ti = mock.MagicMock()
+    full_context: dict[str, Any] = {"ti": ti, "params": {}, **context}
+    operator.render_template_fields(full_context)  # type: ignore[arg-type]
+    return operator.execute(full_context), ti  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _connection(koreai_connection: None) -> None:
+    pass
+
+
+def test_every_argument_is_templated() -> None:
+    assert set(UpdateContactListOperator.template_fields) == {
+        "contact_list_id",
+        "name",
+        "description",
+        "allow_duplicates",
+        "source",
+        "koreai_conn_id",
+    }
+
+
+def test_renders_templates_and_pushes_xcom(requests_mock: rm.Mocker) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    operator = make_operator(
+        contact_list_id="{{ params.list_id }}",
+        name="Renewal Due - {{ params.month }}",
+        description="{{ params.rows }} customers",
+        allow_duplicates="{{ params.allow }}",
+        source="{{ params.source }}",
+    )
+    params = {"list_id": LIST_ID, "month": "August 2025", "rows": 1284, "allow": True, "source": "api"}
+
+    result, ti = run(operator, params=params)
+
+    assert result == DATA
+    assert requests_mock.last_request.json() == {
+        "name": "Renewal Due - August 2025",
+        "description": "1284 customers",
+        "allowDuplicates": True,
+        "source": "api",
+    }
+    ti.xcom_push.assert_has_calls(
+        [mock.call(key="contact_list_id", value=LIST_ID), mock.call(key="body", value=DATA["body"])]
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), (False, False), ("true", True), ("True", True), ("FALSE", False), (" false ", False)],
+)
+def test_allow_duplicates_accepts_bools_and_their_rendered_strings(
+    requests_mock: rm.Mocker, value: Any, expected: bool
+) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    run(make_operator(allow_duplicates=value))
+    assert requests_mock.last_request.json()["allowDuplicates"] is expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"allow_duplicates": "yes"}, "allow_duplicates"),
+        ({"allow_duplicates": 1}, "allow_duplicates"),
+        ({"allow_duplicates": "{{ params.missing }}"}, "allow_duplicates"),
+        ({"name": "{{ params.missing }}"}, "name"),
+        ({"name": "x" * 49}, "name"),
+        ({"description": "d" * 257}, "description"),
+        ({"contact_list_id": "cl-1/../../getAllListDetails"}, "contact_list_id"),
+        ({"contact_list_id": "{{ params.missing }}"}, "contact_list_id"),
+    ],
+)
+def test_bad_input_fails_the_task_for_good_before_any_request(
+    requests_mock: rm.Mocker, overrides: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(AirflowFailException, match=field):
+        run(make_operator(**overrides))
+    assert requests_mock.call_count == 0
+
+
+def test_permanent_api_errors_do_not_burn_task_retries(requests_mock: rm.Mocker) -> None:
+    requests_mock.put(UPDATE_URL, status_code=404, json={"errors": [{"msg": "Contact list not found"}]})
+    with pytest.raises(AirflowFailException, match="Contact list not found"):
+        run(make_operator())
+
+
+def test_transient_exhaustion_stays_retryable(requests_mock: rm.Mocker, set_connection: Any) -> None:
+    set_connection(extra={"max_attempts": 1})
+    requests_mock.put(UPDATE_URL, status_code=503, json={})
+    with pytest.raises(KoreAIServerError) as excinfo:
+        run(make_operator())
+    assert not isinstance(excinfo.value, AirflowFailException)
+
+
+def test_uses_the_named_connection(requests_mock: rm.Mocker, set_connection: Any) -> None:
+    set_connection("koreai_eu", host="https://de-platform.kore.ai/")
+    requests_mock.put(rm.ANY, json=SUCCESS)
+    run(make_operator(koreai_conn_id="koreai_eu"))
+    assert requests_mock.last_request.url.startswith("https://de-platform.kore.ai/agentassist/")
+
+
+def test_rendered_fields_hold_no_secret(requests_mock: rm.Mocker) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    operator = make_operator(description="{{ params.rows }} rows")
+    run(operator, params={"rows": 3})
+    rendered = json.dumps({field: getattr(operator, field) for field in operator.template_fields})
+    assert CLIENT_SECRET not in rendered
+    assert "eyJ" not in rendered
+
+
+def test_operator_serializes_in_a_dag() -> None:
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    with DAG("koreai_serialization", schedule=None, start_date=pendulum.datetime(2025, 1, 1)) as dag:
+        make_operator(name="{{ params.name }}", description=None)
+    serialized = DagSerialization.to_dict(dag)
+    restored = DagSerialization.from_dict(serialized)
+    task = restored.get_task("update_contact_list")
+    assert task.name == "{{ params.name }}"
+    assert list(task.template_fields) == list(UpdateContactListOperator.template_fields)
+
+
+def test_importing_the_operator_module_stays_cheap() -> None:
+    """The DAG processor imports this module on every parse: no HTTP stack, no JWT library."""
+    code = textwrap.dedent(
+        """
+        import sys
+        import airflow.sdk
+        from airflow.providers.common.compat.sdk import BaseOperator, BaseHook
+        before = set(sys.modules)
+        import airflow_provider_koreai.operators.contact_list
+        import airflow_provider_koreai.hooks.koreai
+        added = set(sys.modules) - before
+        heavy = sorted(m for m in added if m.split(".")[0] in {"requests", "jwt", "tenacity", "urllib3"})
+        print(",".join(heavy))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == ""

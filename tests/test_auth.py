@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import time
+from unittest import mock
+
+import jwt
+import pytest
+import requests
+
+from airflow_provider_koreai.auth import KoreAIJWTAuth
+from tests.conftest import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, IID
+
+
+def make_auth(**overrides: object) -> KoreAIJWTAuth:
+    kwargs: dict[str, object] = {"iid": IID, "account_id": ACCOUNT_ID}
+    kwargs.update(overrides)
+    return KoreAIJWTAuth(CLIENT_ID, CLIENT_SECRET, **kwargs)  # type: ignore[arg-type]
+
+
+def test_token_claims() -> None:
+    token = make_auth(ttl=600).mint_token()
+    claims = jwt.decode(token, CLIENT_SECRET, algorithms=["HS256"])
+    assert claims["appId"] == CLIENT_ID
+    assert claims["sub"] == "airflow-provider-koreai"
+    assert claims["exp"] - claims["iat"] == 600
+    assert abs(claims["iat"] - time.time()) < 5
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+
+
+def test_a_fresh_jti_per_token() -> None:
+    auth = make_auth()
+    jtis = {jwt.decode(auth.mint_token(), CLIENT_SECRET, algorithms=["HS256"])["jti"] for _ in range(50)}
+    assert len(jtis) == 50
+
+
+def test_signs_a_request_with_kore_headers() -> None:
+    prepared = requests.Request("PUT", "https://platform.kore.ai/x", auth=make_auth(), json={}).prepare()
+    assert set(prepared.headers) >= {"auth", "iid", "accountId"}
+    assert prepared.headers["iid"] == IID
+    assert prepared.headers["accountId"] == ACCOUNT_ID
+    assert "Authorization" not in prepared.headers
+    jwt.decode(prepared.headers["auth"], CLIENT_SECRET, algorithms=["HS256"])
+
+
+@pytest.mark.parametrize("ttl", [0, 3601])
+def test_ttl_is_bounded_by_kores_limit(ttl: int) -> None:
+    with pytest.raises(ValueError, match="3600"):
+        make_auth(ttl=ttl)
+
+
+def test_repr_hides_the_secret() -> None:
+    text = repr(make_auth())
+    assert CLIENT_ID in text
+    assert CLIENT_SECRET not in text
+
+
+def test_every_minted_token_goes_to_the_secrets_masker() -> None:
+    # The effect on real task logs is checked in tests/integration (masking is a task-runtime feature).
+    auth = make_auth()
+    with mock.patch("airflow_provider_koreai.auth.mask_secret") as mask_secret:
+        tokens = [auth.mint_token() for _ in range(3)]
+    assert [c.args[0] for c in mask_secret.call_args_list] == tokens

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import importlib
+import json
+from importlib.metadata import distribution
+from pathlib import Path
+
+import airflow
+import jsonschema
+import pytest
+from packaging.utils import canonicalize_name
+
+from airflow_provider_koreai import __version__
+from airflow_provider_koreai.connection_form import CONN_FIELDS
+from airflow_provider_koreai.get_provider_info import get_provider_info
+from airflow_provider_koreai.hooks.koreai import KoreAIHook
+
+INFO = get_provider_info()
+
+
+def test_package_name_is_the_canonical_distribution_name() -> None:
+    # Airflow's providers manager rejects the provider when these differ.
+    assert INFO["package-name"] == canonicalize_name(distribution("airflow-provider-koreai").metadata["Name"])
+    assert INFO["versions"] == [__version__]
+
+
+def test_entry_point_points_here() -> None:
+    entry_points = distribution("airflow-provider-koreai").entry_points
+    (entry_point,) = [ep for ep in entry_points if ep.group == "apache_airflow_provider"]
+    assert entry_point.load() is get_provider_info
+
+
+def test_validates_against_airflows_schema() -> None:
+    schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
+    jsonschema.validate(INFO, schema)
+
+
+def test_every_declared_module_and_class_imports() -> None:
+    modules = [
+        m for section in ("hooks", "operators") for item in INFO[section] for m in item["python-modules"]
+    ]
+    for module in modules:
+        importlib.import_module(module)
+    for conn_type in INFO["connection-types"]:
+        module_name, _, class_name = conn_type["hook-class-name"].rpartition(".")
+        hook_class = getattr(importlib.import_module(module_name), class_name)
+        assert hook_class.conn_type == conn_type["connection-type"] == "koreai"
+        assert hook_class.hook_name == conn_type["hook-name"] == "Kore.ai"
+
+
+def test_hook_registration_attributes() -> None:
+    assert KoreAIHook.conn_name_attr == "koreai_conn_id"
+    assert KoreAIHook.default_conn_name == "koreai_default"
+    assert callable(KoreAIHook.test_connection)
+
+
+def test_form_metadata_both_ways_agree() -> None:
+    (conn_type,) = INFO["connection-types"]
+    behaviour = conn_type["ui-field-behaviour"]
+    legacy = KoreAIHook.get_ui_field_behaviour()
+    assert set(behaviour["hidden-fields"]) == set(legacy["hidden_fields"]) == {"port", "schema"}
+    assert behaviour["relabeling"] == legacy["relabeling"]
+    assert legacy["relabeling"]["login"] == "Client ID"
+    assert legacy["relabeling"]["password"] == "Client Secret"
+    assert set(conn_type["conn-fields"]) == {"iid", "account_id", "timeout", "jwt_ttl"}
+
+
+def test_legacy_widgets_match_conn_fields() -> None:
+    pytest.importorskip("flask_appbuilder")
+    assert set(KoreAIHook.get_connection_form_widgets()) == set(CONN_FIELDS)
+
+
+def test_airflow_registers_the_connection_type_and_form() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    assert "airflow-provider-koreai" in manager.providers
+    hook_info = manager.hooks["koreai"]
+    assert hook_info is not None
+    assert hook_info.hook_class_name == "airflow_provider_koreai.hooks.koreai.KoreAIHook"
+    assert hook_info.connection_testable
+    widgets = manager.connection_form_widgets
+    for field in CONN_FIELDS:
+        assert f"extra__koreai__{field}" in widgets
+    assert manager.field_behaviours["koreai"]["relabeling"]["login"] == "Client ID"
