@@ -33,5 +33,13 @@ test: lint typecheck
 	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The example DAG, run by real Airflow against the local Kore.ai emulator (no tenant needed).
+demo: $(STAMP)
+	@home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
+	export AIRFLOW_HOME="$$home" PATH="$(CURDIR)/$(BIN):$$PATH"; \
+	echo "AIRFLOW_HOME=$$home: migrating the metadata database"; \
+	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
+	$(BIN)/python scripts/demo.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -85,13 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{port}"
-    connection = {
-        "conn_type": "koreai",
-        "host": url,
-        "login": settings.client_id,
-        "password": settings.client_secret,
-        "extra": {"iid": settings.iid, "account_id": settings.account_id},
-    }
+    connection = settings.airflow_connection(url)
     print(f"Kore.ai emulator listening on {url}")
     print(f"  client id:     {settings.client_id}")
     print(f"  client secret: {settings.client_secret}")

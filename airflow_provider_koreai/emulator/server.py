@@ -92,6 +92,10 @@ class EmulatorServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    def airflow_connection(self) -> dict[str, Any]:
+        """A ``koreai`` connection pointing at this server, for ``AIRFLOW_CONN_KOREAI_DEFAULT``."""
+        return self.settings.airflow_connection(self.base_url)
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

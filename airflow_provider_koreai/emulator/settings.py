@@ -8,6 +8,7 @@ values must be obviously fake, so nobody mistakes them for real tenant credentia
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 DEMO_CLIENT_ID = "cs-emulator-demo-client"
 DEMO_CLIENT_SECRET = "emulator-demo-secret-not-for-production-use-0123456789"
@@ -38,6 +39,16 @@ class EmulatorSettings:
     extra_clients: dict[str, str] = field(default_factory=dict)
     jwt_leeway_seconds: float = 5.0
     max_jti_lifetime_seconds: int = 3600
+
+    def airflow_connection(self, base_url: str) -> dict[str, Any]:
+        """A ``koreai`` connection (``AIRFLOW_CONN_*`` JSON form) that this emulator accepts."""
+        return {
+            "conn_type": "koreai",
+            "host": base_url,
+            "login": self.client_id,
+            "password": self.client_secret,
+            "extra": {"iid": self.iid, "account_id": self.account_id},
+        }
 
     def clients(self) -> dict[str, str]:
         """Every accepted client id mapped to the secret its tokens must be signed with."""

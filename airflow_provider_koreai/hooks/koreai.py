@@ -218,6 +218,16 @@ class KoreAIHook(BaseHook):
         self.log.info("Kore.ai contact list %s updated: name=%r", data["contactListId"], body["name"])
         return data
 
+    def get_contact_list(self, contact_list_id: str) -> dict[str, Any]:
+        """One contact list as Kore.ai holds it (``_id``, ``name``, ``totalRecordCount``, ``status``...)."""
+        path = self._contact_list_path(validation.contact_list_id(contact_list_id))
+        data = self._request("GET", path).get("data")
+        if not isinstance(data, dict):
+            raise KoreAIUnexpectedResponseError(
+                http_status=200, endpoint=f"GET {path}", message="the answer's data is not an object"
+            )
+        return data
+
     def list_contact_lists(self) -> list[dict[str, Any]]:
         """Every call-type contact list of the application (a read, despite being a POST)."""
         return self._list_contact_lists(max_attempts=None)

@@ -420,3 +420,12 @@ def test_connection_from_uri_environment_variable(
     token = requests_mock.last_request.headers["auth"]
     assert jwt.decode(token, CLIENT_SECRET, algorithms=["HS256"])["appId"] == CLIENT_ID
     assert requests_mock.last_request.timeout == (10.0, 20.0)
+
+
+def test_get_contact_list(hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+    listed = {"_id": LIST_ID, "name": "Renewal Due", "totalRecordCount": 3, "status": "Ready"}
+    requests_mock.get(UPDATE_URL, json={"status": "success", "data": listed})
+    assert hook.get_contact_list(LIST_ID) == listed
+    with pytest.raises(KoreAIValidationError, match="contact_list_id"):
+        hook.get_contact_list("a/b")
+    assert requests_mock.call_count == 1

@@ -1,0 +1,183 @@
+"""``KoreAIHook`` across a real wire: the emulator on 127.0.0.1, real JWTs, scripted faults."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from airflow_provider_koreai.emulator import EmulatorServer
+from airflow_provider_koreai.exceptions import (
+    KoreAIAuthenticationError,
+    KoreAINotFoundError,
+    KoreAIRequestRejectedError,
+    KoreAIServerError,
+    KoreAITransportError,
+)
+from airflow_provider_koreai.hooks.koreai import KoreAIHook
+
+pytestmark = pytest.mark.integration
+
+LIST_ID = "cl-demo-renewals-due"
+
+
+def fast_hook(**kwargs: Any) -> KoreAIHook:
+    return KoreAIHook(backoff_initial=0.05, backoff_max=0.2, **kwargs)
+
+
+def update(hook: KoreAIHook, list_id: str = LIST_ID, **overrides: Any) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"name": "Renewal Due - September 2025", "allow_duplicates": True}
+    kwargs.update(overrides)
+    return hook.update_contact_list(list_id, **kwargs)
+
+
+def update_requests(server: EmulatorServer) -> list[dict[str, Any]]:
+    return [r for r in server.recorded_requests() if r["route"] == "update_contact_list"]
+
+
+def test_update_is_applied_and_answered_as_documented(emulator: EmulatorServer) -> None:
+    data = update(fast_hook(), description="Policies renewing in September")
+
+    assert data["contactListId"] == LIST_ID
+    assert data["body"]["name"] == "Renewal Due - September 2025"
+    assert data["body"]["iId"] == emulator.settings.iid
+    assert data["body"]["accountId"] == emulator.settings.account_id
+    stored = emulator.contact_list(LIST_ID)
+    assert stored is not None
+    assert (stored["name"], stored["description"], stored["allowDuplicates"]) == (
+        "Renewal Due - September 2025",
+        "Policies renewing in September",
+        True,
+    )
+    (recorded,) = update_requests(emulator)
+    assert recorded["method"] == "PUT"
+    assert recorded["body"] == {
+        "name": "Renewal Due - September 2025",
+        "source": "passiveApiIntegration",
+        "allowDuplicates": True,
+        "description": "Policies renewing in September",
+    }
+    assert recorded["headers"]["auth"] == "<redacted>"
+
+
+def test_tenant_enforcing_jti_accepts_every_call(emulator: EmulatorServer) -> None:
+    # The emulator rejects a reused jti, so ten calls through one hook prove a fresh token per request.
+    hook = fast_hook()
+    for month in range(1, 11):
+        update(hook, name=f"Renewal Due - 2025-{month:02d}")
+    assert emulator.contact_list(LIST_ID)["name"] == "Renewal Due - 2025-10"  # type: ignore[index]
+    assert [r["status"] for r in update_requests(emulator)] == [200] * 10
+
+
+def test_429_with_retry_after_then_success(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", count=1, status=429, retry_after=1)
+    started = time.monotonic()
+
+    update(fast_hook())
+
+    assert time.monotonic() - started >= 1.0, "Retry-After: 1 must be honoured"
+    assert [r["status"] for r in update_requests(emulator)] == [429, 200]
+
+
+def test_5xx_burst_then_success(emulator: EmulatorServer) -> None:
+    for status in (500, 502, 503):
+        emulator.inject_fault(route="update_contact_list", status=status)
+    update(fast_hook())
+    assert [r["status"] for r in update_requests(emulator)] == [500, 502, 503, 200]
+    assert emulator.contact_list(LIST_ID)["name"] == "Renewal Due - September 2025"  # type: ignore[index]
+
+
+def test_5xx_exhaustion_fails_with_the_status(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", count=10, status=503)
+    with pytest.raises(KoreAIServerError, match="HTTP 503"):
+        update(fast_hook(max_attempts=3))
+    assert len(update_requests(emulator)) == 3
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_dropped_connection_is_retried_and_lands_once(emulator: EmulatorServer, when: str) -> None:
+    emulator.inject_fault(route="update_contact_list", drop=when)
+    update(fast_hook())
+    assert len(update_requests(emulator)) == 2
+    assert emulator.contact_list(LIST_ID)["name"] == "Renewal Due - September 2025"  # type: ignore[index]
+
+
+def test_read_timeout_is_retried(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", delay=1.5)
+    update(fast_hook(timeout=0.5))
+    assert emulator.contact_list(LIST_ID)["name"] == "Renewal Due - September 2025"  # type: ignore[index]
+
+
+def test_read_timeouts_exhausted_say_outcome_unknown(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", count=2, delay=1.0)
+    with pytest.raises(KoreAITransportError) as excinfo:
+        update(fast_hook(timeout=0.3, max_attempts=2))
+    assert excinfo.value.outcome_unknown
+    assert "may or may not have been applied" in str(excinfo.value)
+
+
+def test_wrong_secret_is_a_401_with_a_hint(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    connection = emulator.airflow_connection() | {"password": "not-the-secret-" + "x" * 32}
+    monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(connection))
+
+    with pytest.raises(KoreAIAuthenticationError) as excinfo:
+        update(fast_hook())
+
+    error = excinfo.value
+    assert (error.http_status, error.code) == (401, 4002)
+    assert "Client Secret" in str(error)
+    assert len(update_requests(emulator)) == 1, "authentication failures are not retried"
+
+
+def test_unknown_list_is_a_404(emulator: EmulatorServer) -> None:
+    with pytest.raises(KoreAINotFoundError, match="cl-does-not-exist"):
+        update(fast_hook(), list_id="cl-does-not-exist")
+    assert len(update_requests(emulator)) == 1
+
+
+def test_name_taken_by_another_list_is_rejected(emulator: EmulatorServer) -> None:
+    other = next(item for item in emulator.contact_lists() if item["_id"] != LIST_ID)
+    with pytest.raises(KoreAIRequestRejectedError, match="HTTP 409"):
+        update(fast_hook(), name=other["name"])
+
+
+def test_hostile_id_never_reaches_another_endpoint(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="*", count=1, status=599)  # would surface if anything were sent
+    with pytest.raises(ValueError, match="contact_list_id"):
+        update(fast_hook(), list_id="../getAllListDetails")
+    assert emulator.recorded_requests() == []
+    emulator.clear_faults()
+
+
+def test_test_connection(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok, message = KoreAIHook().test_connection()
+    assert ok, message
+    assert f"{len(emulator.contact_lists())} contact list(s)" in message
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KOREAI_DEFAULT",
+        json.dumps(emulator.airflow_connection() | {"login": "cs-unknown-client"}),
+    )
+    ok, message = KoreAIHook().test_connection()
+    assert not ok
+    assert "HTTP 401" in message
+
+
+def test_tokens_verify_against_the_emulators_secret(emulator: EmulatorServer) -> None:
+    hook = fast_hook()
+    token = hook.get_conn().auth.mint_token()  # type: ignore[union-attr,unused-ignore]
+    claims = jwt.decode(token, emulator.settings.client_secret, algorithms=["HS256"])
+    assert claims["appId"] == emulator.settings.client_id
+
+
+def test_get_contact_list_reads_what_update_wrote(emulator: EmulatorServer) -> None:
+    hook = fast_hook()
+    update(hook, description="as of today")
+    stored = hook.get_contact_list(LIST_ID)
+    assert stored["_id"] == LIST_ID
+    assert stored["name"] == "Renewal Due - September 2025"
+    assert stored["description"] == "as of today"
+    assert isinstance(stored["totalRecordCount"], int)
