@@ -75,7 +75,12 @@ def test_airflow_registers_the_connection_type_and_form() -> None:
 
     manager = ProvidersManager()
     assert "airflow-provider-koreai" in manager.providers
-    hook_info = manager.hooks["koreai"]
+    try:
+        from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+    except ImportError:  # Airflow < 3.2: hooks are still listed by the core manager
+        hook_info = manager.hooks["koreai"]
+    else:
+        hook_info = ProvidersManagerTaskRuntime().hooks["koreai"]
     assert hook_info is not None
     assert hook_info.hook_class_name == "airflow_provider_koreai.hooks.koreai.KoreAIHook"
     assert hook_info.connection_testable

@@ -9,6 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
+from airflow_provider_koreai.auth import KoreAIJWTAuth
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.exceptions import (
     KoreAIAuthenticationError,
@@ -168,7 +169,9 @@ def test_test_connection(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPat
 
 def test_tokens_verify_against_the_emulators_secret(emulator: EmulatorServer) -> None:
     hook = fast_hook()
-    token = hook.get_conn().auth.mint_token()  # type: ignore[union-attr,unused-ignore]
+    auth = hook.get_conn().auth
+    assert isinstance(auth, KoreAIJWTAuth)
+    token = auth.mint_token()
     claims = jwt.decode(token, emulator.settings.client_secret, algorithms=["HS256"])
     assert claims["appId"] == emulator.settings.client_id
 
