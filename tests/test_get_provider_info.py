@@ -4,6 +4,7 @@ import importlib
 import json
 from importlib.metadata import distribution
 from pathlib import Path
+from typing import Any
 
 import airflow
 import jsonschema
@@ -75,6 +76,7 @@ def test_airflow_registers_the_connection_type_and_form() -> None:
 
     manager = ProvidersManager()
     assert "airflow-provider-koreai" in manager.providers
+    hook_info: Any
     try:
         from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
     except ImportError:  # Airflow < 3.2: hooks are still listed by the core manager

@@ -1,0 +1,122 @@
+"""Data-aware scheduling: refresh a Kore.ai contact list whenever the customer data behind it lands.
+
+Two DAGs, linked by an asset instead of a shared cron expression:
+
+``koreai_load_customer_data``
+    Stands for the warehouse load (a dbt run, a ``COPY``, a file drop...). ``load_customer_data`` declares
+    ``outlets=[CUSTOMER_DATA]``, so each successful run records an asset event, and it attaches a summary of
+    the load (row count, the list name and description it implies) to that event's ``extra``. The summary
+    travels through Airflow's metadata database, never the local disk: the downstream task may run on
+    another worker.
+
+``koreai_refresh_on_customer_data``
+    ``schedule=[CUSTOMER_DATA]``: runs after every upstream load, however late it finishes.
+    ``read_load_summary`` reads the summary from the asset's latest event, and ``update_contact_list``
+    renames and re-describes the Kore.ai list from it. That task has an outlet of its own,
+    ``koreai://contact-lists/<id>``, so further DAGs (starting a campaign, reporting) can be scheduled on
+    the refreshed list in turn.
+
+Connection: ``koreai_default`` (see the README), for instance from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Asset, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
+
+#: The customer data behind the list. A name plus a URI that says where the data lives; Airflow only
+#: requires the URI to be stable, it never connects to it.
+CUSTOMER_DATA = Asset(name="customer_data_renewals_due", uri="warehouse://crm/renewals_due")
+
+#: The Kore.ai list this pipeline maintains. A constant rather than a DAG Param: outlets are fixed when
+#: the file is parsed, so a run-time list id would make the outlet event below name the wrong list.
+CONTACT_LIST_ID = "cl-demo-renewals-due"
+
+#: The contact list as an asset. Airflow 3 accepts any URI scheme except the reserved ``airflow``, and
+#: normalises only schemes a provider registers (``s3``, ``postgres``...), so this URI is stored exactly as
+#: written: ``koreai`` as the scheme, ``contact-lists`` as the authority, the list id as the path. Consumers
+#: declare ``schedule=[Asset("koreai://contact-lists/cl-demo-renewals-due")]``.
+CONTACT_LIST = Asset(f"koreai://contact-lists/{CONTACT_LIST_ID}")
+
+#: What ``read_load_summary`` needs from the event's extra; an event created by hand (UI or REST API)
+#: may carry anything.
+SUMMARY_KEYS = ("list_name", "description")
+
+with DAG(
+    dag_id="koreai_load_customer_data",
+    description="Load the customers with a renewal due; downstream DAGs are scheduled on the asset.",
+    schedule="@daily",
+    start_date=pendulum.datetime(2025, 8, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["koreai", "example", "assets"],
+    doc_md=__doc__,
+):
+
+    @task(outlets=[CUSTOMER_DATA])
+    def load_customer_data(data_interval_end: pendulum.DateTime | None = None) -> dict[str, str | int]:
+        """Stand-in for the warehouse load; its summary rides on the asset event."""
+        as_of = data_interval_end or pendulum.now("UTC")
+        rows = 1284  # what the load wrote; a real task would report its own count
+        summary: dict[str, str | int] = {
+            "rows": rows,
+            "loaded_at": as_of.to_iso8601_string(),
+            "list_name": f"Renewal Due - {as_of.format('MMMM YYYY')}",
+            "description": f"{rows} customers with a renewal due, loaded {as_of.to_date_string()}",
+        }
+        # Stored with the asset event in the metadata DB, readable from any worker.
+        get_current_context()["outlet_events"][CUSTOMER_DATA].extra.update(summary)
+        return summary
+
+    load_customer_data()
+
+
+with DAG(
+    dag_id="koreai_refresh_on_customer_data",
+    description="Triggered after upstream data loads: refresh the Kore.ai contact list from their summary.",
+    schedule=[CUSTOMER_DATA],
+    start_date=pendulum.datetime(2025, 8, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["koreai", "example", "assets"],
+    doc_md=__doc__,
+):
+
+    @task(inlets=[CUSTOMER_DATA])
+    def read_load_summary() -> dict[str, str]:
+        """The list name and description from the latest load's asset event.
+
+        ``inlet_events`` queries the asset's events, so this also works for a manual run (or ``dag.test()``),
+        where ``triggering_asset_events`` is empty. When several loads land before this DAG runs, Airflow
+        folds them into one run, and the newest summary is the one that matters.
+        """
+        # Newest first, one event: no need to fetch the asset's whole history.
+        events = get_current_context()["inlet_events"][CUSTOMER_DATA].ascending(False).limit(1)
+        latest = next(iter(events), None)
+        if latest is None:
+            raise AirflowSkipException(f"No event for {CUSTOMER_DATA.name} yet: the list is left as it is")
+        extra = latest.extra or {}
+        missing = [key for key in SUMMARY_KEYS if not extra.get(key)]
+        if missing:
+            raise AirflowFailException(
+                f"The latest {CUSTOMER_DATA.name} event has no {', '.join(missing)} in its extra: {extra!r}"
+            )
+        return {key: str(extra[key]) for key in SUMMARY_KEYS}
+
+    summary = read_load_summary()
+
+    update_contact_list = UpdateContactListOperator(
+        task_id="update_contact_list",
+        contact_list_id=CONTACT_LIST_ID,
+        name="{{ ti.xcom_pull(task_ids='read_load_summary')['list_name'] }}",
+        description="{{ ti.xcom_pull(task_ids='read_load_summary')['description'] }}",
+        allow_duplicates=False,
+        outlets=[CONTACT_LIST],
+        retries=2,
+        retry_delay=pendulum.duration(minutes=1),
+    )
+
+    summary >> update_contact_list

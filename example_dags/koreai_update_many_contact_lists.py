@@ -1,0 +1,109 @@
+"""Refresh several Kore.ai contact lists in one run, one mapped task instance per list.
+
+``plan_segments`` stands for the query that sizes each customer segment after the nightly load. It returns
+one entry per contact list, shaped like the operator's arguments (``contact_list_id``, ``name``,
+``description``), and ``update_contact_list`` is
+``UpdateContactListOperator.partial(...).expand_kwargs(...)`` over that list. Airflow creates one task
+instance per list at run time: each one is retried, logged and shown in the grid on its own, and adding a
+segment needs no change to the DAG's structure.
+
+Which Kore.ai list serves which segment is the ``contact_lists`` parameter (segment -> list id); its
+defaults are the lists the local emulator is seeded with. Trigger with other ids for other lists, or leave
+a segment out to skip it.
+
+Rate limit: Kore.ai allows 60 requests per minute per account, across all Contact Center APIs. Every
+mapped instance runs in the ``koreai_api`` pool, which caps how many call Kore.ai at the same time (here
+and in any other DAG that uses the pool). Create it once per deployment::
+
+    airflow pools set koreai_api 1 "Kore.ai API: 60 requests/minute per account"
+
+The scheduler does not queue tasks whose pool does not exist: without the pool, ``update_contact_list``
+stays scheduled. The pool caps concurrency, not the request rate; on a 429 the hook waits as long as
+Kore.ai's ``Retry-After`` asks (or backs off exponentially), and the task's own retries come on top.
+
+Connection: ``koreai_default`` (see the README), for instance from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param, task
+
+from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
+
+#: Pool shared by every task that calls Kore.ai (see the module docstring).
+KOREAI_POOL = "koreai_api"
+
+#: Segment -> (list name, description). ``{month}``, ``{date}`` and ``{rows}`` come from the load.
+SEGMENTS: dict[str, tuple[str, str]] = {
+    "renewals_due": (
+        "Renewal Due - {month}",
+        "{rows} customers with a renewal due, loaded {date}",
+    ),
+    "overdue_invoices": (
+        "Overdue Invoices - {month}",
+        "{rows} customers with an invoice more than 30 days overdue, loaded {date}",
+    ),
+}
+
+with DAG(
+    dag_id="koreai_update_many_contact_lists",
+    description="Size each customer segment, then refresh its Kore.ai contact list (one mapped task each).",
+    schedule="@daily",
+    start_date=pendulum.datetime(2025, 8, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["koreai", "example", "dynamic-task-mapping"],
+    params={
+        "contact_lists": Param(
+            {
+                "renewals_due": "cl-demo-renewals-due",
+                "overdue_invoices": "cl-demo-overdue-invoices",
+            },
+            type="object",
+            minProperties=1,
+            propertyNames={"enum": sorted(SEGMENTS)},
+            additionalProperties={"type": "string", "pattern": "^cl-"},
+            description="Kore.ai contact list (cl-...) to refresh for each segment.",
+        ),
+    },
+    doc_md=__doc__,
+):
+
+    @task
+    def plan_segments(
+        params: dict[str, dict[str, str]] | None = None,
+        data_interval_end: pendulum.DateTime | None = None,
+    ) -> list[dict[str, str]]:
+        """One entry per contact list, with the operator's argument names as keys."""
+        contact_lists = (params or {})["contact_lists"]
+        as_of = data_interval_end or pendulum.now("UTC")
+        # What the load reported per segment; a real task would query the warehouse here.
+        rows = {"renewals_due": 1284, "overdue_invoices": 97}
+        plan = []
+        for segment, contact_list_id in contact_lists.items():
+            name, description = SEGMENTS[segment]
+            values = {
+                "month": as_of.format("MMMM YYYY"),
+                "date": as_of.to_date_string(),
+                "rows": rows[segment],
+            }
+            plan.append(
+                {
+                    "contact_list_id": contact_list_id,
+                    "name": name.format(**values),
+                    "description": description.format(**values),
+                }
+            )
+        return plan
+
+    UpdateContactListOperator.partial(
+        task_id="update_contact_list",
+        pool=KOREAI_POOL,
+        allow_duplicates=False,
+        # The hook already retries 429, 5xx and transport errors within a call; these retries are for
+        # longer outages.
+        retries=2,
+        retry_delay=pendulum.duration(minutes=2),
+        retry_exponential_backoff=True,
+    ).expand_kwargs(plan_segments())
