@@ -25,6 +25,8 @@ MAX_JWT_TTL_SECONDS = 3600
 DEFAULT_JWT_TTL_SECONDS = 300
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_TRUE_WORDS = frozenset({"true", "1", "yes"})
+_FALSE_WORDS = frozenset({"false", "0", "no"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class KoreAIConnectionConfig:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
     jwt_ttl: int = DEFAULT_JWT_TTL_SECONDS
     verify: bool | str = True
+    enforce_jti: bool = True
     max_attempts: int | None = None
     retry_timeout: float | None = None
 
@@ -83,6 +86,7 @@ class KoreAIConnectionConfig:
             ),
             jwt_ttl=extras.bounded_int("jwt_ttl", DEFAULT_JWT_TTL_SECONDS, 1, MAX_JWT_TTL_SECONDS),
             verify=extras.verify(),
+            enforce_jti=extras.boolean("enforce_jti", default=True),
             max_attempts=extras.optional_bounded_int("max_attempts", 1, 20),
             retry_timeout=extras.optional_positive_number("retry_timeout"),
         )
@@ -200,6 +204,16 @@ class _Extras:
         number = self.optional_bounded_int(name, low, high)
         return default if number is None else number
 
+    def boolean(self, name: str, *, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+            return value.strip().lower() in _TRUE_WORDS
+        raise self.error(name, f"must be true or false, got {value!r}")
+
     def verify(self) -> bool | str:
         """TLS verification: on by default; ``false`` turns it off, a path names a CA bundle."""
         value = self.raw("verify")
@@ -209,9 +223,9 @@ class _Extras:
             return False
         if isinstance(value, str):
             lowered = value.strip().lower()
-            if lowered in ("true", "1", "yes"):
+            if lowered in _TRUE_WORDS:
                 return True
-            if lowered in ("false", "0", "no"):
+            if lowered in _FALSE_WORDS:
                 return False
             return value.strip()
         raise self.error("verify", "must be true, false or the path of a CA bundle")

@@ -60,3 +60,22 @@ def test_every_minted_token_goes_to_the_secrets_masker() -> None:
     with mock.patch("airflow_provider_koreai.auth.mask_secret") as mask_secret:
         tokens = [auth.mint_token() for _ in range(3)]
     assert [c.args[0] for c in mask_secret.call_args_list] == tokens
+
+
+def test_without_enforce_jti_one_token_is_reused_until_close_to_expiry() -> None:
+    auth = make_auth(enforce_jti=False, ttl=300)
+    start = float(int(time.time()))
+    with mock.patch("airflow_provider_koreai.auth.time.time", return_value=start):
+        first = auth.token_for_request()
+        assert auth.token_for_request() == first
+    assert "jti" not in jwt.decode(first, CLIENT_SECRET, algorithms=["HS256"])
+    # 60 s margin before the 300 s lifetime ends: renewed at 240 s.
+    with mock.patch("airflow_provider_koreai.auth.time.time", return_value=start + 239):
+        assert auth.token_for_request() == first
+    with mock.patch("airflow_provider_koreai.auth.time.time", return_value=start + 240):
+        assert auth.token_for_request() != first
+
+
+def test_with_enforce_jti_every_request_gets_a_new_token() -> None:
+    auth = make_auth()
+    assert auth.token_for_request() != auth.token_for_request()

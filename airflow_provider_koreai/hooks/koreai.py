@@ -169,6 +169,7 @@ class KoreAIHook(BaseHook):
             iid=config.iid,
             account_id=config.account_id,
             ttl=config.jwt_ttl,
+            enforce_jti=config.enforce_jti,
         )
         session.verify = config.verify
         session.headers.update(
@@ -207,13 +208,14 @@ class KoreAIHook(BaseHook):
 
         path = self._contact_list_path(list_id)
         payload = self._request("PUT", path, json=body)
-        data = payload.get("data")
-        if not isinstance(data, dict) or not isinstance(data.get("contactListId"), str):
+        applied_hint = "Kore.ai reported success, so the update was probably applied; check the list"
+        data = _data_object(payload, f"PUT {path}", hint=applied_hint)
+        if not isinstance(data.get("contactListId"), str) or not isinstance(data.get("body", {}), dict):
             raise KoreAIUnexpectedResponseError(
                 http_status=200,
                 endpoint=f"PUT {path}",
-                message="the answer has no data.contactListId",
-                hint="Kore.ai reported success, so the update was probably applied; check the list",
+                message="the answer has no data.contactListId string or data.body object",
+                hint=applied_hint,
             )
         self.log.info("Kore.ai contact list %s updated: name=%r", data["contactListId"], body["name"])
         return data
@@ -221,12 +223,7 @@ class KoreAIHook(BaseHook):
     def get_contact_list(self, contact_list_id: str) -> dict[str, Any]:
         """One contact list as Kore.ai holds it (``_id``, ``name``, ``totalRecordCount``, ``status``...)."""
         path = self._contact_list_path(validation.contact_list_id(contact_list_id))
-        data = self._request("GET", path).get("data")
-        if not isinstance(data, dict):
-            raise KoreAIUnexpectedResponseError(
-                http_status=200, endpoint=f"GET {path}", message="the answer's data is not an object"
-            )
-        return data
+        return _data_object(self._request("GET", path), f"GET {path}")
 
     def list_contact_lists(self) -> list[dict[str, Any]]:
         """Every call-type contact list of the application (a read, despite being a POST)."""
@@ -422,6 +419,19 @@ def _is_transient(exc: BaseException, idempotent: bool) -> bool:
         return True
     transport = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
     return idempotent and isinstance(exc, transport)
+
+
+def _data_object(payload: dict[str, Any], endpoint: str, hint: str | None = None) -> dict[str, Any]:
+    """The ``data`` object of a successful answer, or a clear error when it is missing or not an object."""
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise KoreAIUnexpectedResponseError(
+            http_status=200,
+            endpoint=endpoint,
+            message=f"the answer's data is {type(data).__name__}, not an object",
+            hint=hint,
+        )
+    return data
 
 
 def _kore_message(payload: Any) -> str:

@@ -184,3 +184,15 @@ def test_get_contact_list_reads_what_update_wrote(emulator: EmulatorServer) -> N
     assert stored["name"] == "Renewal Due - September 2025"
     assert stored["description"] == "as of today"
     assert isinstance(stored["totalRecordCount"], int)
+
+
+def test_reused_token_without_jti_when_the_app_does_not_enforce_it(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = emulator.airflow_connection()
+    connection["extra"]["enforce_jti"] = "false"
+    monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(connection))
+    hook = fast_hook()
+    for month in range(1, 6):
+        update(hook, name=f"Renewal Due - 2025-{month:02d}")
+    assert [r["status"] for r in update_requests(emulator)] == [200] * 5
