@@ -12,7 +12,9 @@ request.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from functools import cached_property
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -35,6 +37,7 @@ from airflow_provider_koreai.exceptions import (
     KoreAIServerError,
     KoreAITransportError,
     KoreAIUnexpectedResponseError,
+    KoreAIValidationError,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +48,10 @@ if TYPE_CHECKING:
 
 DEFAULT_SOURCE = "passiveApiIntegration"
 CONTACT_LIST_PREFIX = "/agentassist/api/v1/public/{iid}/campaign/contactList"
+#: Adding contacts lives under another prefix, and addresses the list by name (reference 3.6).
+ADD_CONTACTS_PATH = "/api/1.1/public/{iid}/campaign/contactList/addContacts"
+DEFAULT_CHUNK_SIZE = 1000
+MAX_PAGE_SIZE = 1000
 
 _AUTH_HINT = (
     "Check the connection's Client ID and Client Secret, that the JWT app is mapped to a published API "
@@ -53,6 +60,8 @@ _AUTH_HINT = (
 _NOT_FOUND_HINT = "Check the contact list id and the connection's iid (application id)"
 _RATE_LIMIT_HINT = "Kore.ai allows 60 requests per minute per account across all Contact Center APIs"
 _EXCERPT_LENGTH = 200
+#: How much of a non-JSON body is decoded and scrubbed before the excerpt is cut from it.
+_SCRUB_WINDOW = 8192
 #: Anything shaped like a JWT. Kore.ai (or a proxy) may echo the request's token in an error body.
 _JWT_PATTERN = re.compile(r"eyJ[\w-]*\.[\w-]*\.[\w-]*")
 _REDACTED = "***"
@@ -225,9 +234,146 @@ class KoreAIHook(BaseHook):
         path = self._contact_list_path(validation.contact_list_id(contact_list_id))
         return _data_object(self._request("GET", path), f"GET {path}")
 
+    def create_contact_list(
+        self,
+        *,
+        name: str,
+        allow_duplicates: bool = False,
+        description: str | None = None,
+        source: str = DEFAULT_SOURCE,
+    ) -> dict[str, Any]:
+        """Create a contact list and return it (its id in ``_id``).
+
+        The create is a non-idempotent POST: a blind retry after an ambiguous failure (a timeout after
+        sending, a dropped connection, a 5xx) could create a second list. So such a failure is resolved
+        by looking the list up by name first; only if it is not there is the POST sent again.
+        """
+        body: dict[str, Any] = {
+            "name": validation.contact_list_name(name),
+            "source": validation.source(source),
+            "allowDuplicates": validation.strict_bool(allow_duplicates, "allow_duplicates"),
+        }
+        checked_description = validation.contact_list_description(description)
+        if checked_description is not None:
+            body["description"] = checked_description
+        path = self._contact_list_path("createContactList")
+        endpoint = f"POST {path}"
+
+        def create_once(attempt: int) -> dict[str, Any]:
+            if attempt > 1:
+                existing = self.find_contact_list(body["name"])
+                if existing is not None:
+                    self.log.warning(
+                        "Kore.ai %s: the previous attempt did reach Kore.ai; list %r exists as %s",
+                        endpoint,
+                        body["name"],
+                        _list_id(existing),
+                    )
+                    return existing
+            data = _data_object(self._request("POST", path, json=body, idempotent=False), endpoint)
+            if not _list_id(data):
+                raise KoreAIUnexpectedResponseError(
+                    http_status=200,
+                    endpoint=endpoint,
+                    message="the created list has no _id",
+                    hint=f"The list was probably created; look it up by name ({body['name']!r})",
+                )
+            return data
+
+        created = self._resolve_ambiguous(endpoint, create_once)
+        self.log.info("Kore.ai contact list %r created as %s", body["name"], _list_id(created))
+        return created
+
     def list_contact_lists(self) -> list[dict[str, Any]]:
         """Every call-type contact list of the application (a read, despite being a POST)."""
         return self._list_contact_lists(max_attempts=None)
+
+    def find_contact_list(self, name: str) -> dict[str, Any] | None:
+        """The list with exactly this name, or ``None``. Several lists of that name are an error."""
+        wanted = validation.contact_list_name(name)
+        matches = [item for item in self.list_contact_lists() if item.get("name") == wanted]
+        if len(matches) > 1:
+            ids = ", ".join(_list_id(item) or "?" for item in matches)
+            raise KoreAIError(
+                f"{len(matches)} Kore.ai contact lists are named {wanted!r} ({ids}): address the list by id"
+            )
+        return matches[0] if matches else None
+
+    def delete_contact_list(self, contact_list_id: str) -> dict[str, Any]:
+        """Delete a list; returns what Kore.ai says it deleted (``{}`` when older APIs send no ``data``)."""
+        path = self._contact_list_path(validation.contact_list_id(contact_list_id))
+        payload = self._request("DELETE", path)
+        data = payload.get("data")
+        self.log.info("Kore.ai contact list %s deleted", contact_list_id)
+        return data if isinstance(data, dict) else {}
+
+    def add_contacts(
+        self,
+        contact_list_name: str,
+        records: Iterable[dict[str, Any]],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        requests_per_minute: int | None = None,
+    ) -> dict[str, int]:
+        """Send contacts to a list (addressed by name), ``chunk_size`` records per request.
+
+        ``records`` is consumed lazily, one chunk in memory at a time. Kore.ai ingests asynchronously:
+        the list's ``totalRecordCount`` grows later (see ``ContactListIngestedSensor``). Each chunk is a
+        non-idempotent POST, so an ambiguous failure is not retried: the error says which rows may or
+        may not have been added. ``requests_per_minute`` paces the chunks (a token bucket from
+        ``pyrate-limiter``) so that a long upload leaves room in the account's budget for other calls.
+
+        :return: ``{"rows_sent": ..., "chunks_sent": ...}``.
+        """
+        name = validation.contact_list_name(contact_list_name, field="contact_list_name")
+        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise KoreAIValidationError(
+                "chunk_size", f"must be a whole number of at least 1, got {chunk_size!r}"
+            )
+        pace = self._pacer(requests_per_minute)
+        path = ADD_CONTACTS_PATH.format(iid=quote(self.config.iid, safe=""))
+        rows_sent = chunks_sent = 0
+        iterator = iter(records)
+        while chunk := list(islice(iterator, chunk_size)):
+            pace()
+            try:
+                self._request("POST", path, json={"contact_list_name": name, "data": chunk}, idempotent=False)
+            except KoreAIError as error:
+                first, last = rows_sent + 1, rows_sent + len(chunk)
+                progress = (
+                    f"rows {first}-{last} (chunk {chunks_sent + 1}) failed; the {rows_sent} rows in "
+                    f"{chunks_sent} chunk(s) before them were accepted"
+                )
+                error.args = (f"{error} [{progress}]", *error.args[1:])
+                raise
+            rows_sent += len(chunk)
+            chunks_sent += 1
+        self.log.info("Kore.ai list %r: %d contacts sent in %d chunk(s)", name, rows_sent, chunks_sent)
+        return {"rows_sent": rows_sent, "chunks_sent": chunks_sent}
+
+    def iter_contacts(self, contact_list_id: str, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every contact of a list, fetched page by page (``skip``/``limit``) as the caller iterates."""
+        list_id = validation.contact_list_id(contact_list_id)
+        if (
+            not isinstance(page_size, int)
+            or isinstance(page_size, bool)
+            or not 1 <= page_size <= MAX_PAGE_SIZE
+        ):
+            raise KoreAIValidationError("page_size", f"must be from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
+        path = self._contact_list_path(list_id, "getAllContacts")
+        skip = 0
+        while True:
+            params = {"skip": str(skip), "limit": str(page_size)}
+            page = _data_object(self._request("GET", path, params=params), f"GET {path}")
+            results = page.get("results")
+            if not isinstance(results, list):
+                raise KoreAIUnexpectedResponseError(
+                    http_status=200, endpoint=f"GET {path}", message="the page has no results list"
+                )
+            yield from results
+            skip += len(results)
+            if not results or not page.get("hasMore"):
+                return
 
     def _list_contact_lists(self, *, max_attempts: int | None) -> list[dict[str, Any]]:
         path = self._contact_list_path("getAllListDetails")
@@ -253,6 +399,60 @@ class KoreAIHook(BaseHook):
         )
 
     # -- transport ----------------------------------------------------------------------------------
+
+    def _resolve_ambiguous(self, endpoint: str, call: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+        """Run a non-idempotent call; after an ambiguous failure, ``call(attempt)`` runs again and must
+        first check whether the earlier attempt took effect."""
+        import tenacity
+
+        attempts = self.max_attempts
+
+        def ambiguous(exc: BaseException) -> bool:
+            if isinstance(exc, KoreAITransportError):
+                return exc.outcome_unknown
+            return isinstance(exc, KoreAIServerError)
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            self.log.warning(
+                "Kore.ai %s: attempt %d of %d ended without a clear answer (%s); checking before retrying",
+                endpoint,
+                state.attempt_number,
+                attempts,
+                type(exc).__name__,
+            )
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(ambiguous),
+            stop=tenacity.stop_after_attempt(attempts) | tenacity.stop_after_delay(self.retry_timeout),
+            wait=tenacity.wait_exponential_jitter(
+                initial=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
+            ),
+            before_sleep=log_retry,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return call(attempt.retry_state.attempt_number)
+        raise AssertionError("unreachable: tenacity either returns or reraises")  # pragma: no cover
+
+    @staticmethod
+    def _pacer(requests_per_minute: int | None) -> Callable[[], None]:
+        """A blocking rate limiter for a sequence of requests, or a no-op when no rate is given."""
+        if requests_per_minute is None:
+            return lambda: None
+        if isinstance(requests_per_minute, bool) or not isinstance(requests_per_minute, int):
+            raise KoreAIValidationError("requests_per_minute", "must be a whole number")
+        if requests_per_minute < 1:
+            raise KoreAIValidationError("requests_per_minute", "must be at least 1")
+        from pyrate_limiter import Duration, Limiter, Rate
+
+        limiter = Limiter(Rate(requests_per_minute, Duration.MINUTE))
+
+        def wait_for_slot() -> None:
+            limiter.try_acquire("koreai", blocking=True)
+
+        return wait_for_slot
 
     def _request(
         self,
@@ -334,7 +534,7 @@ class KoreAIHook(BaseHook):
             raise KoreAIUnexpectedResponseError(
                 http_status=status,
                 endpoint=endpoint,
-                message=self._scrub(f"expected a JSON object, got {_excerpt(response)}"),
+                message=f"expected a JSON object, got {_excerpt(response, self._scrub)}",
                 hint="Check that the connection's Host is the Kore.ai platform host",
             )
         if "status" in payload and payload["status"] != "success":
@@ -421,6 +621,12 @@ def _is_transient(exc: BaseException, idempotent: bool) -> bool:
     return idempotent and isinstance(exc, transport)
 
 
+def _list_id(contact_list: dict[str, Any]) -> str | None:
+    """Kore.ai names the id ``_id`` in lists and ``contactListId`` in update answers."""
+    value = contact_list.get("_id") or contact_list.get("contactListId")
+    return value if isinstance(value, str) and value else None
+
+
 def _data_object(payload: dict[str, Any], endpoint: str, hint: str | None = None) -> dict[str, Any]:
     """The ``data`` object of a successful answer, or a clear error when it is missing or not an object."""
     data = payload.get("data")
@@ -461,14 +667,16 @@ def _kore_code(payload: Any) -> int | str | None:
     return None
 
 
-def _excerpt(response: requests.Response) -> str:
-    raw = response.content[:_EXCERPT_LENGTH].decode("utf-8", errors="replace")
-    text = " ".join(raw.split())
+def _excerpt(response: requests.Response, scrub: Callable[[str], str]) -> str:
+    """The start of a body that is not Kore.ai's JSON, scrubbed *before* it is cut, so that a secret
+    straddling the cut cannot leave a recognisable half behind."""
+    window = response.content[:_SCRUB_WINDOW].decode("utf-8", errors="replace")
+    text = " ".join(scrub(window).split())
     if not text:
         return "an empty body"
     kind = response.headers.get("Content-Type", "unknown content type").split(";")[0]
-    more = "..." if len(response.content) > _EXCERPT_LENGTH else ""
-    return f"{kind} {text!r}{more}"
+    more = "..." if len(text) > _EXCERPT_LENGTH or len(response.content) > _SCRUB_WINDOW else ""
+    return f"{kind} {text[:_EXCERPT_LENGTH]!r}{more}"
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -488,8 +696,10 @@ def _api_error(
     response: requests.Response, payload: Any, endpoint: str, scrub: Callable[[str], str]
 ) -> KoreAIAPIError:
     status = response.status_code
-    message = scrub(_kore_message(payload) or _excerpt(response))
+    message = scrub(_kore_message(payload)) or _excerpt(response, scrub)
     code = _kore_code(payload)
+    if isinstance(code, str):
+        code = scrub(code)
     common: dict[str, Any] = {"http_status": status, "endpoint": endpoint, "message": message, "code": code}
     if status in (401, 403):
         return KoreAIAuthenticationError(**common, hint=_AUTH_HINT)

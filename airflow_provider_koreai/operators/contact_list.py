@@ -7,7 +7,6 @@ only Airflow's base classes and our light modules; the HTTP stack loads when a t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
@@ -77,14 +76,14 @@ class UpdateContactListOperator(BaseOperator):
         self.source = source
         self.koreai_conn_id = koreai_conn_id
 
-    @cached_property
-    def hook(self) -> KoreAIHook:
+    def get_hook(self) -> KoreAIHook:
+        """A hook per execution: nothing (connection, session, token) outlives the task try."""
         return KoreAIHook(koreai_conn_id=self.koreai_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
             allow_duplicates = validation.parse_bool(self.allow_duplicates, "allow_duplicates")
-            data = self.hook.update_contact_list(
+            data = self.get_hook().update_contact_list(
                 self.contact_list_id,
                 name=self.name,
                 allow_duplicates=allow_duplicates,

@@ -3,14 +3,15 @@ migrated metadata DB of ``AIRFLOW_HOME``."""
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
 from typing import Any
 
 from tests.conftest import EXAMPLE_DAGS
 
 
-@cache
 def example_dagbag() -> Any:
+    """Parsed afresh for every run: ``dag.test(run_conf=...)`` leaves the conf in the DAG object's
+    params, which would leak into the next test's run."""
     try:
         from airflow.dag_processing.dagbag import DagBag
     except ImportError:  # Airflow < 3.1
@@ -21,10 +22,15 @@ def example_dagbag() -> Any:
     return bag
 
 
-def run_example_dag(dag_id: str, **kwargs: Any) -> Any:
-    """``dag.test()`` never raises for a failed task: callers assert on the returned DagRun."""
+def run_example_dag(dag_id: str, *, tweak: Callable[[Any], None] | None = None, **kwargs: Any) -> Any:
+    """``dag.test()`` never raises for a failed task: callers assert on the returned DagRun.
+
+    ``tweak(dag)`` may adjust the freshly parsed DAG first (e.g. shorter retry delays).
+    """
     dag = example_dagbag().get_dag(dag_id)
     assert dag is not None, f"{dag_id} not found in {EXAMPLE_DAGS}"
+    if tweak is not None:
+        tweak(dag)
     return dag.test(**kwargs)
 
 

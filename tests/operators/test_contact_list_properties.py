@@ -1,0 +1,191 @@
+"""Property-based test of ``UpdateContactListOperator``: render, execute, and nothing goes astray.
+
+Each argument is passed either literally or as a ``{{ params.<field> }}`` template whose param is drawn
+from the same valid and hostile strategies as the hook's properties (unicode, control characters, very
+long values, ``None``, other types; ``allow_duplicates`` also as case variants of ``"true"``/``"false"``
+and junk). After ``render_template_fields`` and ``execute`` the operator has either
+
+* failed with ``AirflowFailException`` naming one of the offending arguments, nothing sent and nothing
+  pushed to XCom, or
+* sent exactly one well-formed PUT to ``.../campaign/contactList/<one segment>`` and pushed the
+  ``contact_list_id`` and ``body`` Kore.ai returned,
+
+and which one is decided by the oracle of ``tests/hooks/test_koreai_properties.py`` applied to the
+rendered values, plus the documented reading of ``allow_duplicates`` strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest import mock
+
+import pytest
+import requests_mock as rm
+from airflow.providers.common.compat.sdk import AirflowFailException
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from airflow_provider_koreai.exceptions import KoreAIValidationError
+from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
+from tests.hooks.test_koreai_properties import (
+    DEFAULT_SOURCE,
+    HOSTILE_BOOL,
+    HOSTILE_FIELDS,
+    HOSTILE_UPDATE_VALUES,
+    NOT_A_STRING,
+    OMITTED,
+    PROPERTY_SETTINGS,
+    UPDATE_FIELDS,
+    VALID_UPDATE_VALUES,
+    assert_addresses_one_list,
+    assert_body,
+    expected_body,
+    invalid_update_fields,
+    mock_every_endpoint,
+)
+
+# -- allow_duplicates as a template renders it --------------------------------------------------------
+
+PADDING = st.sampled_from(["", " ", "  ", "\t", "\n", " \n", "\u00a0", "\u3000"])
+
+
+@st.composite
+def case_variant(draw: st.DrawFn, words: tuple[str, ...] = ("true", "false")) -> str:
+    """``true``/``false`` in any mix of case, possibly padded with whitespace."""
+    word = draw(st.sampled_from(words))
+    upper = draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
+    cased = "".join(char.upper() if up else char for char, up in zip(word, upper, strict=True))
+    return draw(PADDING) + cased + draw(PADDING)
+
+
+VALID_ALLOW = st.one_of(st.booleans(), case_variant())
+HOSTILE_ALLOW = st.one_of(
+    HOSTILE_BOOL,
+    case_variant(("ture", "fals", "truee", "yes", "no", "on", "off", "t", "f", "1", "0", "none")),
+    st.sampled_from(
+        [
+            "tr ue",
+            "true.",
+            "'true'",
+            '"false"',
+            "true\x00",
+            "\u200btrue",
+            "fal\u017fe",
+            "\uff54\uff52\uff55\uff45",
+        ]
+    ),
+    NOT_A_STRING,
+)
+
+
+def parse_allow(value: Any) -> bool | None:
+    """The documented reading: a bool, or ``true``/``false`` in any case around whitespace; else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return {"true": True, "false": False}.get(value.strip().lower())
+    return None
+
+
+# -- operator arguments -----------------------------------------------------------------------------
+
+OPERATOR_VALID = {**VALID_UPDATE_VALUES, "allow_duplicates": VALID_ALLOW}
+OPERATOR_HOSTILE = {**HOSTILE_UPDATE_VALUES, "allow_duplicates": HOSTILE_ALLOW}
+
+
+def without_jinja_syntax(value: Any) -> Any:
+    """A literal that Jinja renders without a syntax error ("{{", "{%" and "{#" open a tag).
+
+    Hostile text with braces still reaches the operator, through params: rendered values are not
+    rendered again.
+    """
+    return value.replace("{", "(") if isinstance(value, str) else value
+
+
+@st.composite
+def operator_case(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(operator kwargs, params)``: each argument literal, templated from a param, or omitted."""
+    hostile = draw(HOSTILE_FIELDS)
+    kwargs: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    for field in UPDATE_FIELDS:
+        value = draw(OPERATOR_HOSTILE[field] if field in hostile else OPERATOR_VALID[field])
+        if value is OMITTED:
+            continue
+        if draw(st.booleans()):
+            kwargs[field] = f"{{{{ params.{field} }}}}"
+            params[field] = value
+        else:
+            kwargs[field] = without_jinja_syntax(value)
+    return kwargs, params
+
+
+@pytest.fixture(autouse=True)
+def _connection(koreai_connection: None) -> None:
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _no_token_masking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a thousand tokens out of Airflow's global secrets masker (quadratic cost, see the hook's
+    property tests); masking itself is tested in ``tests/test_auth.py``."""
+    monkeypatch.setattr("airflow_provider_koreai.auth.mask_secret", lambda *args, **kwargs: None)
+
+
+@PROPERTY_SETTINGS
+@given(case=operator_case())
+def test_execute_sends_one_well_formed_put_or_fails_naming_the_field(
+    case: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    kwargs, params = case
+    operator = UpdateContactListOperator(task_id="update_contact_list", **kwargs)
+    ti = mock.MagicMock()
+    context: dict[str, Any] = {"ti": ti, "params": params}
+    operator.render_template_fields(context)  # type: ignore[arg-type]
+
+    # A param reaches the operator as Jinja prints it, unchanged: the hostile value is what is checked.
+    for field, value in params.items():
+        assert getattr(operator, field) == str(value)
+
+    allow = parse_allow(operator.allow_duplicates)
+    rendered = {
+        "contact_list_id": operator.contact_list_id,
+        "name": operator.name,
+        "allow_duplicates": operator.allow_duplicates if allow is None else allow,
+        "source": operator.source if "source" in kwargs else OMITTED,
+        "description": operator.description if "description" in kwargs else OMITTED,
+    }
+    invalid = invalid_update_fields(rendered)
+    assert operator.source == (rendered["source"] if "source" in kwargs else DEFAULT_SOURCE)
+
+    with rm.Mocker() as mocker:
+        mock_every_endpoint(mocker)
+        failure: AirflowFailException | None = None
+        try:
+            result = operator.execute(context)  # type: ignore[arg-type]
+        except AirflowFailException as error:
+            failure = error
+
+    if failure is not None:
+        cause = failure.__cause__
+        assert isinstance(cause, KoreAIValidationError), repr(cause)
+        event(f"failed: {cause.field}")
+        assert invalid, f"valid arguments refused: {failure}"
+        assert cause.field in invalid, (cause.field, invalid)
+        assert f"Invalid {cause.field!r}" in str(failure)
+        assert mocker.call_count == 0
+        ti.xcom_push.assert_not_called()
+        return
+
+    event("sent")
+    assert not invalid, f"request sent although {sorted(invalid)} break the rules"
+    assert mocker.call_count == 1
+    request = mocker.request_history[0]
+    assert_addresses_one_list(request, "PUT", operator.contact_list_id)
+    body = expected_body(rendered)
+    assert_body(request, body)
+    assert result["contactListId"] == operator.contact_list_id
+    assert ti.xcom_push.call_args_list == [
+        mock.call(key="contact_list_id", value=operator.contact_list_id),
+        mock.call(key="body", value=body),
+    ]
