@@ -20,10 +20,25 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
+TEST_DAGS = REPO_ROOT / "tests" / "integration" / "dags"
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="koreai-airflow-home-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(EXAMPLE_DAGS))
+# dag.test() runs only DAGs that a configured bundle serializes: the examples and the test-only DAGs.
+os.environ.setdefault(
+    "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST",
+    json.dumps(
+        [
+            {
+                "name": name,
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {"path": str(path), "refresh_interval": 0},
+            }
+            for name, path in (("koreai_examples", EXAMPLE_DAGS), ("koreai_test_dags", TEST_DAGS))
+        ]
+    ),
+)
 
 # Realistic values: PyJWT warns about HMAC keys shorter than 32 bytes.
 CLIENT_ID = "cs-5f1d2c3b-8e7a-4a1b-9c0d-1e2f3a4b5c6d"

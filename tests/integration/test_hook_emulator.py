@@ -196,3 +196,27 @@ def test_reused_token_without_jti_when_the_app_does_not_enforce_it(
     for month in range(1, 6):
         update(hook, name=f"Renewal Due - 2025-{month:02d}")
     assert [r["status"] for r in update_requests(emulator)] == [200] * 5
+
+
+def test_create_dropped_after_applying_leaves_exactly_one_list(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="create_contact_list", drop="after")
+    created = fast_hook().create_contact_list(name="Overdue Invoices - October")
+    named = [item for item in emulator.contact_lists() if item["name"] == "Overdue Invoices - October"]
+    assert [item["_id"] for item in named] == [created["_id"]]
+    routes = [r["route"] for r in emulator.recorded_requests()]
+    assert routes == ["create_contact_list", "list_contact_lists"], "found by name, not created twice"
+
+
+def test_contacts_round_trip_through_async_ingestion(emulator: EmulatorServer) -> None:
+    hook = fast_hook()
+    created = hook.create_contact_list(name="Round trip", allow_duplicates=True)
+    rows = ({"phoneNumber": f"+1555{n:07d}", "firstName": f"N{n}"} for n in range(250))
+    assert hook.add_contacts("Round trip", rows, chunk_size=100) == {"rows_sent": 250, "chunks_sent": 3}
+    deadline = time.monotonic() + 10
+    while hook.get_contact_list(created["_id"])["totalRecordCount"] < 250 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    contacts = list(hook.iter_contacts(created["_id"], page_size=40))
+    assert len(contacts) == 250
+    assert contacts[0]["firstName"] == "N0"
+    assert hook.delete_contact_list(created["_id"])["name"] == "Round trip"
+    assert emulator.contact_list(created["_id"]) is None

@@ -1,0 +1,167 @@
+"""``KoreAIHook``'s contact-list lifecycle: create, find, delete, add contacts, page through contacts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import requests_mock as rm
+
+from airflow_provider_koreai.exceptions import (
+    KoreAIError,
+    KoreAIServerError,
+    KoreAITransportError,
+    KoreAIValidationError,
+)
+from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from tests.conftest import BASE_URL, IID
+
+PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
+CREATE_URL = f"{PREFIX}/createContactList"
+LIST_ALL_URL = f"{PREFIX}/getAllListDetails?type=call"
+ADD_URL = f"{BASE_URL}/api/1.1/public/{IID}/campaign/contactList/addContacts"
+CREATED = {"_id": "cl-new", "name": "Renewal Due", "totalRecordCount": 0}
+
+
+def envelope(data: Any) -> dict[str, Any]:
+    return {"status": "success", "message": "ok", "data": data}
+
+
+@pytest.fixture
+def hook(koreai_connection: None) -> KoreAIHook:
+    return KoreAIHook(backoff_initial=0.001, backoff_max=0.01)
+
+
+class TestCreate:
+    def test_posts_the_body_and_returns_the_list(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(CREATE_URL, json=envelope(CREATED))
+        assert hook.create_contact_list(name="Renewal Due", description="August") == CREATED
+        assert requests_mock.last_request.json() == {
+            "name": "Renewal Due",
+            "source": "passiveApiIntegration",
+            "allowDuplicates": False,
+            "description": "August",
+        }
+
+    def test_a_5xx_is_resolved_by_name_before_posting_again(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker
+    ) -> None:
+        requests_mock.post(CREATE_URL, status_code=502, text="<html>Bad Gateway</html>")
+        requests_mock.post(LIST_ALL_URL, json=envelope([CREATED, {"_id": "cl-other", "name": "Other"}]))
+        assert hook.create_contact_list(name="Renewal Due") == CREATED
+        posts = [r for r in requests_mock.request_history if r.url == CREATE_URL]
+        assert len(posts) == 1, "the list existed after the 502: no second create"
+
+    def test_posted_again_when_the_lookup_finds_nothing(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker
+    ) -> None:
+        requests_mock.post(
+            CREATE_URL,
+            [{"exc": requests.exceptions.ReadTimeout("read timed out")}, {"json": envelope(CREATED)}],
+        )
+        requests_mock.post(LIST_ALL_URL, json=envelope([]))
+        assert hook.create_contact_list(name="Renewal Due") == CREATED
+        assert [r.url for r in requests_mock.request_history] == [CREATE_URL, LIST_ALL_URL, CREATE_URL]
+
+    def test_ambiguity_exhausted_says_so(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
+        set_connection(extra={"max_attempts": 2})
+        requests_mock.post(CREATE_URL, exc=requests.exceptions.ReadTimeout("read timed out"))
+        requests_mock.post(LIST_ALL_URL, json=envelope([]))
+        with pytest.raises(KoreAITransportError, match="not idempotent"):
+            KoreAIHook(backoff_initial=0.001).create_contact_list(name="Renewal Due")
+
+    def test_a_429_is_simply_retried(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(
+            CREATE_URL, [{"status_code": 429, "headers": {"Retry-After": "0"}}, {"json": envelope(CREATED)}]
+        )
+        assert hook.create_contact_list(name="Renewal Due") == CREATED
+        assert requests_mock.call_count == 2
+
+    def test_validation_before_sending(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        with pytest.raises(KoreAIValidationError, match="name"):
+            hook.create_contact_list(name="x" * 49)
+        assert requests_mock.call_count == 0
+
+
+class TestFindAndDelete:
+    def test_find_is_exact(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(
+            LIST_ALL_URL, json=envelope([{"_id": "cl-1", "name": "Renewal Due - 2025"}, CREATED])
+        )
+        assert hook.find_contact_list("Renewal Due") == CREATED
+        assert hook.find_contact_list("renewal due") is None
+
+    def test_two_lists_of_one_name_are_an_error(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(LIST_ALL_URL, json=envelope([CREATED, {**CREATED, "_id": "cl-twin"}]))
+        with pytest.raises(KoreAIError, match=r"2 Kore\.ai contact lists are named 'Renewal Due'"):
+            hook.find_contact_list("Renewal Due")
+
+    @pytest.mark.parametrize(
+        ("answer", "expected"),
+        [
+            ({"status": "success", "message": "deleted", "data": CREATED}, CREATED),
+            ({"status": "success"}, {}),
+        ],
+    )
+    def test_delete(self, hook: KoreAIHook, requests_mock: rm.Mocker, answer: Any, expected: Any) -> None:
+        requests_mock.delete(f"{PREFIX}/cl-new", json=answer)
+        assert hook.delete_contact_list("cl-new") == expected
+
+
+class TestAddContacts:
+    def test_chunks_are_sent_lazily(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(ADD_URL, json={"message": "Adding contacts to public list is in progress"})
+        consumed: list[int] = []
+
+        def records() -> Iterator[dict[str, str]]:
+            for n in range(25):
+                consumed.append(n)
+                yield {"phoneNumber": f"+1555000{n:04d}"}
+
+        assert hook.add_contacts("Renewal Due", records(), chunk_size=10) == {
+            "rows_sent": 25,
+            "chunks_sent": 3,
+        }
+        bodies = [json.loads(r.body) for r in requests_mock.request_history]
+        assert [len(b["data"]) for b in bodies] == [10, 10, 5]
+        assert {b["contact_list_name"] for b in bodies} == {"Renewal Due"}
+
+    def test_a_failed_chunk_says_which_rows(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
+        set_connection(extra={"max_attempts": 1})
+        requests_mock.post(ADD_URL, [{"json": {"message": "in progress"}}, {"status_code": 503, "json": {}}])
+        rows = ({"phoneNumber": f"+1555{n:07d}"} for n in range(30))
+        with pytest.raises(KoreAIServerError) as excinfo:
+            KoreAIHook().add_contacts("Renewal Due", rows, chunk_size=10)
+        assert "rows 11-20 (chunk 2) failed; the 10 rows in 1 chunk(s) before them were accepted" in str(
+            excinfo.value
+        )
+
+    @pytest.mark.usefixtures("koreai_connection")
+    def test_a_5xx_chunk_is_not_blindly_resent(self, requests_mock: rm.Mocker) -> None:
+        requests_mock.post(ADD_URL, status_code=503, json={})
+        with pytest.raises(KoreAIServerError):
+            KoreAIHook(backoff_initial=0.001).add_contacts("Renewal Due", [{"phoneNumber": "+15550000001"}])
+        assert requests_mock.call_count == 1
+
+    @pytest.mark.parametrize("chunk_size", [0, -1, 1.5, True])
+    def test_bad_chunk_size(self, hook: KoreAIHook, requests_mock: rm.Mocker, chunk_size: Any) -> None:
+        with pytest.raises(KoreAIValidationError, match="chunk_size"):
+            hook.add_contacts("Renewal Due", [], chunk_size=chunk_size)
+        assert requests_mock.call_count == 0
+
+
+def test_iter_contacts_pages_until_has_more_is_false(hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+    url = f"{PREFIX}/cl-new/getAllContacts"
+    pages = [
+        {"results": [{"phoneNumber": "1"}, {"phoneNumber": "2"}], "hasMore": True},
+        {"results": [{"phoneNumber": "3"}], "hasMore": False},
+    ]
+    requests_mock.get(url, [{"json": envelope(page)} for page in pages])
+    assert [c["phoneNumber"] for c in hook.iter_contacts("cl-new", page_size=2)] == ["1", "2", "3"]
+    assert [r.qs for r in requests_mock.request_history] == [
+        {"skip": ["0"], "limit": ["2"]},
+        {"skip": ["2"], "limit": ["2"]},
+    ]
