@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,25 @@ def set_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 @pytest.fixture
 def koreai_connection(set_connection: Callable[..., None]) -> None:
     set_connection()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secrets_masker() -> Iterator[None]:
+    """Start every test with an empty secrets masker.
+
+    In production each task runs in its own process, so the masker only holds that task's secrets. Here
+    hundreds of tests share one process, and the masker recompiles one regex over every secret it holds
+    on each addition (see benchmarks/mask_secret_cost.py): without a reset, the last tests would spend
+    minutes masking the tokens of all earlier ones. ``_secrets_masker`` is private to Airflow, hence the
+    guarded lookup: when it moves, tests only get slower.
+    """
+    yield
+    import airflow.sdk.log
+
+    masker_factory = getattr(airflow.sdk.log, "_secrets_masker", None)
+    masker = masker_factory() if callable(masker_factory) else None
+    if masker is not None and hasattr(masker, "reset_masker"):
+        masker.reset_masker()
 
 
 @pytest.fixture(scope="session")

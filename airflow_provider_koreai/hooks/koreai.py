@@ -58,6 +58,9 @@ _AUTH_HINT = (
     "scope that includes Contact Center > Campaign Management, and that iid and account_id belong to it"
 )
 _NOT_FOUND_HINT = "Check the contact list id and the connection's iid (application id)"
+_NOT_FOUND_BY_NAME_HINT = (
+    "addContacts addresses the list by its exact name: check the name and the connection's iid"
+)
 _RATE_LIMIT_HINT = "Kore.ai allows 60 requests per minute per account across all Contact Center APIs"
 _EXCERPT_LENGTH = 200
 #: How much of a non-JSON body is decoded and scrubbed before the excerpt is cut from it.
@@ -300,12 +303,28 @@ class KoreAIHook(BaseHook):
         return matches[0] if matches else None
 
     def delete_contact_list(self, contact_list_id: str) -> dict[str, Any]:
-        """Delete a list; returns what Kore.ai says it deleted (``{}`` when older APIs send no ``data``)."""
+        """Delete a list; returns what Kore.ai says it deleted (``{}`` when older APIs send no ``data``).
+
+        A 404 on a retry that follows an ambiguous failure means the first attempt did delete the list:
+        that is success, not "not found".
+        """
         path = self._contact_list_path(validation.contact_list_id(contact_list_id))
-        payload = self._request("DELETE", path)
-        data = payload.get("data")
+        endpoint = f"DELETE {path}"
+
+        def delete_once(attempt: int) -> dict[str, Any]:
+            try:
+                payload = self._request("DELETE", path, idempotent=False)
+            except KoreAINotFoundError:
+                if attempt == 1:
+                    raise
+                self.log.warning("Kore.ai %s: the previous attempt had already deleted the list", endpoint)
+                return {}
+            data = payload.get("data")
+            return data if isinstance(data, dict) else {}
+
+        deleted = self._resolve_ambiguous(endpoint, delete_once)
         self.log.info("Kore.ai contact list %s deleted", contact_list_id)
-        return data if isinstance(data, dict) else {}
+        return deleted
 
     def add_contacts(
         self,
@@ -337,7 +356,13 @@ class KoreAIHook(BaseHook):
         while chunk := list(islice(iterator, chunk_size)):
             pace()
             try:
-                self._request("POST", path, json={"contact_list_name": name, "data": chunk}, idempotent=False)
+                self._request(
+                    "POST",
+                    path,
+                    json={"contact_list_name": name, "data": chunk},
+                    idempotent=False,
+                    not_found_hint=_NOT_FOUND_BY_NAME_HINT,
+                )
             except KoreAIError as error:
                 first, last = rows_sent + 1, rows_sent + len(chunk)
                 progress = (
@@ -463,6 +488,7 @@ class KoreAIHook(BaseHook):
         params: dict[str, str] | None = None,
         idempotent: bool = True,
         max_attempts: int | None = None,
+        not_found_hint: str = _NOT_FOUND_HINT,
     ) -> dict[str, Any]:
         """Send one logical call, with retries, and return Kore.ai's JSON object.
 
@@ -477,10 +503,17 @@ class KoreAIHook(BaseHook):
         timeout = (self.config.connect_timeout, self.timeout)
 
         def send() -> dict[str, Any]:
+            # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE (psf/requests#3829).
             response = session.request(
-                method, url, json=json, params=params, timeout=timeout, allow_redirects=False
+                method,
+                url,
+                json=json,
+                params=params,
+                timeout=timeout,
+                allow_redirects=False,
+                verify=self.config.verify,
             )
-            return self._parse_response(response, endpoint)
+            return self._parse_response(response, endpoint, not_found_hint)
 
         try:
             return self._retrying(endpoint, idempotent, max_attempts or self.max_attempts)(send)
@@ -521,7 +554,9 @@ class KoreAIHook(BaseHook):
             reraise=True,
         )
 
-    def _parse_response(self, response: requests.Response, endpoint: str) -> dict[str, Any]:
+    def _parse_response(
+        self, response: requests.Response, endpoint: str, not_found_hint: str = _NOT_FOUND_HINT
+    ) -> dict[str, Any]:
         status = response.status_code
         try:
             payload: Any = response.json()
@@ -529,7 +564,7 @@ class KoreAIHook(BaseHook):
             payload = None
 
         if not 200 <= status < 300:
-            raise _api_error(response, payload, endpoint, self._scrub)
+            raise _api_error(response, payload, endpoint, self._scrub, not_found_hint)
         if not isinstance(payload, dict):
             raise KoreAIUnexpectedResponseError(
                 http_status=status,
@@ -693,7 +728,11 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 def _api_error(
-    response: requests.Response, payload: Any, endpoint: str, scrub: Callable[[str], str]
+    response: requests.Response,
+    payload: Any,
+    endpoint: str,
+    scrub: Callable[[str], str],
+    not_found_hint: str = _NOT_FOUND_HINT,
 ) -> KoreAIAPIError:
     status = response.status_code
     message = scrub(_kore_message(payload)) or _excerpt(response, scrub)
@@ -704,7 +743,7 @@ def _api_error(
     if status in (401, 403):
         return KoreAIAuthenticationError(**common, hint=_AUTH_HINT)
     if status == 404:
-        return KoreAINotFoundError(**common, hint=_NOT_FOUND_HINT)
+        return KoreAINotFoundError(**common, hint=not_found_hint)
     if status == 429:
         retry_after = _retry_after(response)
         hint = _RATE_LIMIT_HINT + (f"; Kore.ai asked to wait {retry_after:g} s" if retry_after else "")

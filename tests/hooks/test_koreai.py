@@ -429,3 +429,43 @@ def test_get_contact_list(hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
     with pytest.raises(KoreAIValidationError, match="contact_list_id"):
         hook.get_contact_list("a/b")
     assert requests_mock.call_count == 1
+
+
+@pytest.mark.parametrize("env_bundle", [None, "/etc/ssl/certs/ca-certificates.crt"])
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, True),
+        ({"verify": "false"}, False),
+        ({"verify": "/etc/ssl/kore-private-ca.pem"}, "/etc/ssl/kore-private-ca.pem"),
+    ],
+)
+def test_tls_verification(
+    set_connection: Any,
+    requests_mock: rm.Mocker,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: dict[str, Any],
+    expected: Any,
+    env_bundle: str | None,
+) -> None:
+    """The connection's choice holds even when REQUESTS_CA_BUNDLE is set (requests lets the environment
+    override a session-level ``verify``)."""
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    if env_bundle:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", env_bundle)
+    else:
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    set_connection(extra=extra)
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    update(KoreAIHook())
+    if expected is True:
+        assert requests_mock.last_request.verify == (env_bundle or True)
+    else:
+        assert requests_mock.last_request.verify == expected
+
+
+def test_token_never_travels_in_the_url(hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    update(hook)
+    token = requests_mock.last_request.headers["auth"]
+    assert token not in requests_mock.last_request.url

@@ -220,3 +220,21 @@ def test_contacts_round_trip_through_async_ingestion(emulator: EmulatorServer) -
     assert contacts[0]["firstName"] == "N0"
     assert hook.delete_contact_list(created["_id"])["name"] == "Round trip"
     assert emulator.contact_list(created["_id"]) is None
+
+
+def test_delete_dropped_after_applying_is_a_success(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="delete_contact_list", drop="after")
+    assert fast_hook().delete_contact_list(LIST_ID) == {}
+    assert emulator.contact_list(LIST_ID) is None
+    statuses = [r["status"] for r in emulator.recorded_requests() if r["route"] == "delete_contact_list"]
+    assert statuses == [None, 404]
+
+
+def test_delete_of_an_unknown_list_is_not_found(emulator: EmulatorServer) -> None:
+    with pytest.raises(KoreAINotFoundError):
+        fast_hook().delete_contact_list("cl-never-existed")
+
+
+def test_adding_to_an_unknown_list_name_says_lists_are_addressed_by_name(emulator: EmulatorServer) -> None:
+    with pytest.raises(KoreAINotFoundError, match="by its exact name"):
+        fast_hook().add_contacts("No such list", [{"phoneNumber": "+15550000001"}])

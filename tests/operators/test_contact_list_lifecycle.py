@@ -1,0 +1,598 @@
+"""Create / delete / add-contacts operators, against mocked HTTP (requests-mock)."""
+
+from __future__ import annotations
+
+import json
+import types
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pendulum
+import pytest
+import requests_mock as rm
+from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.sdk import DAG
+
+from airflow_provider_koreai.exceptions import KoreAIServerError
+from airflow_provider_koreai.get_provider_info import get_provider_info
+from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from airflow_provider_koreai.operators.contact_list import (
+    KOREAI_UI_COLOR,
+    AddContactsOperator,
+    CreateContactListOperator,
+    DeleteContactListOperator,
+)
+from tests.conftest import BASE_URL, IID
+
+PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
+LIST_ALL_URL = f"{PREFIX}/getAllListDetails"
+CREATE_URL = f"{PREFIX}/createContactList"
+ADD_URL = f"{BASE_URL}/api/1.1/public/{IID}/campaign/contactList/addContacts"
+LIST_ID = "cl-renewals-0001"
+NAME = "Renewal Due - August 2025"
+EXISTING = {
+    "_id": LIST_ID,
+    "name": NAME,
+    "description": "old",
+    "source": "passiveApiIntegration",
+    "allowDuplicates": False,
+    "totalRecordCount": 3,
+}
+ACCEPTED = {"message": "Adding contacts to public list is in progress"}
+
+
+def run(operator: Any, **context: Any) -> tuple[Any, mock.MagicMock]:
+    """Render the templates, then execute, as a worker would; returns (return value, ti mock)."""
+    ti = mock.MagicMock()
+    full_context: dict[str, Any] = {"ti": ti, "params": {}, **context}
+    operator.render_template_fields(full_context)
+    return operator.execute(full_context), ti
+
+
+def pushed(ti: mock.MagicMock) -> dict[str, Any]:
+    return {call.kwargs["key"]: call.kwargs["value"] for call in ti.xcom_push.call_args_list}
+
+
+@pytest.fixture(autouse=True)
+def _connection(koreai_connection: None) -> None:
+    pass
+
+
+class FakeKore:
+    """A stateful requests-mock backend for the list endpoints: enough to show that re-runs are safe."""
+
+    def __init__(self, requests_mock: rm.Mocker, lists: list[dict[str, Any]] | None = None) -> None:
+        self.lists = [dict(item) for item in lists or []]
+        self.creates = 0
+        requests_mock.post(
+            LIST_ALL_URL, json=lambda request, context: {"status": "success", "data": self.lists}
+        )
+        requests_mock.post(CREATE_URL, json=self._create)
+        requests_mock.get(rm.ANY, json=self._get)
+
+    def _create(self, request: Any, context: Any) -> dict[str, Any]:
+        self.creates += 1
+        body = request.json()
+        created = {"_id": f"cl-new-{self.creates}", "totalRecordCount": 0, **body}
+        self.lists.append(created)
+        return {"status": "success", "data": created}
+
+    def _get(self, request: Any, context: Any) -> dict[str, Any]:
+        list_id = request.path.rsplit("/", 1)[-1]
+        (found,) = [item for item in self.lists if item["_id"].lower() == list_id]
+        return {"status": "success", "data": found}
+
+
+# -- registration and shape ------------------------------------------------------------------------------
+
+
+def test_operators_are_registered_templated_and_coloured() -> None:
+    modules = [m for item in get_provider_info()["operators"] for m in item["python-modules"]]
+    assert "airflow_provider_koreai.operators.contact_list" in modules
+    assert set(CreateContactListOperator.template_fields) == {
+        "name",
+        "description",
+        "allow_duplicates",
+        "source",
+        "koreai_conn_id",
+    }
+    assert set(DeleteContactListOperator.template_fields) == {"contact_list_id", "koreai_conn_id"}
+    assert set(AddContactsOperator.template_fields) == {
+        "contact_list_name",
+        "records",
+        "path",
+        "column_map",
+        "max_invalid_rows",
+        "koreai_conn_id",
+    }
+    for operator in (CreateContactListOperator, DeleteContactListOperator, AddContactsOperator):
+        assert operator.ui_color == KOREAI_UI_COLOR
+
+
+def test_operators_serialize_in_a_dag() -> None:
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    with DAG("koreai_lifecycle", schedule=None, start_date=pendulum.datetime(2025, 1, 1)) as dag:
+        CreateContactListOperator(task_id="create", name="{{ params.name }}", if_exists="update")
+        DeleteContactListOperator(task_id="delete", contact_list_id="{{ params.id }}", missing_ok=True)
+        AddContactsOperator(task_id="add", contact_list_name="x", path="{{ params.path }}", chunk_size=10)
+    restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    assert restored.get_task("create").name == "{{ params.name }}"
+    assert restored.get_task("add").path == "{{ params.path }}"
+
+
+# -- create ---------------------------------------------------------------------------------------------
+
+
+def test_create_when_missing_then_rerun_skips(requests_mock: rm.Mocker) -> None:
+    kore = FakeKore(requests_mock)
+    operator = CreateContactListOperator(
+        task_id="create",
+        name="Renewal Due - {{ params.month }}",
+        description="{{ params.rows }} customers",
+        allow_duplicates="{{ params.allow }}",
+    )
+
+    result, ti = run(operator, params={"month": "August 2025", "rows": 12, "allow": "true"})
+    assert kore.creates == 1
+    assert result["_id"] == "cl-new-1"
+    assert pushed(ti) == {"contact_list_id": "cl-new-1", "created": True}
+    create_body = next(r for r in requests_mock.request_history if r.url.startswith(CREATE_URL)).json()
+    assert create_body == {
+        "name": NAME,
+        "description": "12 customers",
+        "allowDuplicates": True,
+        "source": "passiveApiIntegration",
+    }
+
+    # The DAG runs again: the same name is found, nothing is created.
+    again = CreateContactListOperator(task_id="create", name=NAME, allow_duplicates=True)
+    result, ti = run(again)
+    assert kore.creates == 1
+    assert result["_id"] == "cl-new-1"
+    assert pushed(ti) == {"contact_list_id": "cl-new-1", "created": False}
+
+
+def test_skip_returns_the_existing_list_unchanged(requests_mock: rm.Mocker) -> None:
+    kore = FakeKore(requests_mock, [EXISTING])
+    result, ti = run(CreateContactListOperator(task_id="create", name=NAME, allow_duplicates=True))
+    assert result == EXISTING
+    assert pushed(ti) == {"contact_list_id": LIST_ID, "created": False}
+    assert kore.creates == 0
+    assert [r.method for r in requests_mock.request_history] == ["POST"]  # one lookup, nothing else
+
+
+def test_update_mode_updates_the_existing_list_and_returns_it(requests_mock: rm.Mocker) -> None:
+    kore = FakeKore(requests_mock, [EXISTING])
+    updated = {"contactListId": LIST_ID, "body": {"name": NAME}}
+    requests_mock.put(f"{PREFIX}/{LIST_ID}", json={"status": "success", "data": updated})
+    operator = CreateContactListOperator(
+        task_id="create", name=NAME, description="new", allow_duplicates=True, if_exists="update"
+    )
+
+    result, ti = run(operator)
+
+    assert kore.creates == 0
+    assert requests_mock.request_history[1].method == "PUT"
+    assert requests_mock.request_history[1].json() == {
+        "name": NAME,
+        "description": "new",
+        "allowDuplicates": True,
+        "source": "passiveApiIntegration",
+    }
+    assert requests_mock.last_request.method == "GET"
+    assert result["_id"] == LIST_ID
+    assert pushed(ti) == {"contact_list_id": LIST_ID, "created": False}
+
+
+def test_fail_mode_names_the_existing_id(requests_mock: rm.Mocker) -> None:
+    kore = FakeKore(requests_mock, [EXISTING])
+    with pytest.raises(AirflowFailException, match=f"already exists as {LIST_ID}"):
+        run(CreateContactListOperator(task_id="create", name=NAME, if_exists="fail"))
+    assert kore.creates == 0
+
+
+def test_fail_mode_creates_when_missing(requests_mock: rm.Mocker) -> None:
+    kore = FakeKore(requests_mock)
+    result, _ = run(CreateContactListOperator(task_id="create", name=NAME, if_exists="fail"))
+    assert kore.creates == 1
+    assert result["name"] == NAME
+
+
+def test_a_409_on_create_means_someone_else_created_it(requests_mock: rm.Mocker) -> None:
+    lookups = iter([[], [EXISTING]])
+    requests_mock.post(
+        LIST_ALL_URL, json=lambda request, context: {"status": "success", "data": next(lookups)}
+    )
+    requests_mock.post(CREATE_URL, status_code=409, json={"errors": [{"msg": "name exists", "code": 409}]})
+    result, ti = run(CreateContactListOperator(task_id="create", name=NAME))
+    assert result == EXISTING
+    assert pushed(ti) == {"contact_list_id": LIST_ID, "created": False}
+
+
+def test_several_lists_of_that_name_fail_for_good(requests_mock: rm.Mocker) -> None:
+    FakeKore(requests_mock, [EXISTING, {**EXISTING, "_id": "cl-twin"}])
+    with pytest.raises(AirflowFailException, match=r"2 Kore\.ai contact lists are named"):
+        run(CreateContactListOperator(task_id="create", name=NAME))
+
+
+def test_if_exists_is_checked_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match=r"'if_exists'.*'skip', 'update', 'fail'.*'replace'"):
+        CreateContactListOperator(task_id="create", name=NAME, if_exists="replace")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": "{{ params.missing }}"}, "name"),
+        ({"name": "x" * 49}, "name"),
+        ({"description": "d" * 257}, "description"),
+        ({"allow_duplicates": "maybe"}, "allow_duplicates"),
+        ({"source": " "}, "source"),
+    ],
+)
+def test_create_validates_everything_before_any_request(
+    requests_mock: rm.Mocker, overrides: dict[str, Any], field: str
+) -> None:
+    kwargs: dict[str, Any] = {"task_id": "create", "name": NAME, **overrides}
+    with pytest.raises(AirflowFailException, match=field):
+        run(CreateContactListOperator(**kwargs))
+    assert requests_mock.call_count == 0
+
+
+def test_create_transient_failure_stays_retryable(requests_mock: rm.Mocker, set_connection: Any) -> None:
+    set_connection(extra={"max_attempts": 1})
+    requests_mock.post(LIST_ALL_URL, status_code=503, json={})
+    with pytest.raises(KoreAIServerError) as excinfo:
+        run(CreateContactListOperator(task_id="create", name=NAME))
+    assert not isinstance(excinfo.value, AirflowFailException)
+
+
+# -- delete ---------------------------------------------------------------------------------------------
+
+
+def test_delete_returns_what_kore_deleted(requests_mock: rm.Mocker) -> None:
+    requests_mock.delete(f"{PREFIX}/{LIST_ID}", json={"status": "success", "data": EXISTING})
+    result, _ = run(
+        DeleteContactListOperator(task_id="delete", contact_list_id="{{ params.id }}"), params={"id": LIST_ID}
+    )
+    assert result == EXISTING
+    assert requests_mock.last_request.method == "DELETE"
+
+
+def test_delete_missing_list_with_missing_ok_succeeds(requests_mock: rm.Mocker) -> None:
+    requests_mock.delete(f"{PREFIX}/{LIST_ID}", status_code=404, json={"errors": [{"msg": "not found"}]})
+    result, _ = run(DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID, missing_ok=True))
+    assert result is None
+
+
+def test_delete_missing_list_fails_for_good_by_default(requests_mock: rm.Mocker) -> None:
+    requests_mock.delete(f"{PREFIX}/{LIST_ID}", status_code=404, json={"errors": [{"msg": "not found"}]})
+    with pytest.raises(AirflowFailException, match="not found"):
+        run(DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID))
+
+
+def test_delete_other_errors_are_not_hidden_by_missing_ok(requests_mock: rm.Mocker) -> None:
+    requests_mock.delete(f"{PREFIX}/{LIST_ID}", status_code=401, json={"errors": [{"msg": "Invalid JWT"}]})
+    with pytest.raises(AirflowFailException, match="Invalid JWT"):
+        run(DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID, missing_ok=True))
+
+
+def test_delete_validates_the_id_before_any_request(requests_mock: rm.Mocker) -> None:
+    with pytest.raises(AirflowFailException, match="contact_list_id"):
+        run(DeleteContactListOperator(task_id="delete", contact_list_id="cl-1/../getAllListDetails"))
+    assert requests_mock.call_count == 0
+
+
+def test_missing_ok_is_checked_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="'missing_ok'"):
+        DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID, missing_ok="yes")  # type: ignore[arg-type]
+
+
+# -- add contacts ---------------------------------------------------------------------------------------
+
+
+def add_operator(**overrides: Any) -> AddContactsOperator:
+    kwargs: dict[str, Any] = {"task_id": "add", "contact_list_name": NAME}
+    kwargs.update(overrides)
+    return AddContactsOperator(**kwargs)
+
+
+def sent_chunks(requests_mock: rm.Mocker) -> list[list[dict[str, Any]]]:
+    chunks = []
+    for request in requests_mock.request_history:
+        if request.url == ADD_URL:
+            body = request.json()
+            assert body["contact_list_name"] == NAME
+            chunks.append(body["data"])
+    return chunks
+
+
+RECORDS = [
+    {"phoneNumber": "+14155550101", "firstName": "Ada", "lastName": "Lovelace", "policy": "P-1"},
+    {"phoneNumber": "+14155550102", "firstName": "Zoë", "timeZone": ""},
+    {"phoneNumber": "+14155550103", "uniqueId": "u-3"},
+]
+
+
+def test_add_records_list_in_chunks_and_pushes_counts(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    result, ti = run(add_operator(records=RECORDS, chunk_size=2))
+
+    assert sent_chunks(requests_mock) == [
+        [RECORDS[0], {"phoneNumber": "+14155550102", "firstName": "Zoë"}],
+        [RECORDS[2]],
+    ]
+    assert pushed(ti) == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 2}
+    assert result == {
+        "contact_list_name": NAME,
+        "rows_sent": 3,
+        "chunks_sent": 2,
+        "rows_rejected": 0,
+        "rejected": [],
+    }
+
+
+@pytest.mark.parametrize(
+    "rendered",
+    [json.dumps(RECORDS), repr(RECORDS)],
+    ids=["json", "python-literal"],
+)
+def test_add_records_rendered_as_text(requests_mock: rm.Mocker, rendered: str) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    result, _ = run(add_operator(records="{{ params.records }}"), params={"records": rendered})
+    assert result["rows_sent"] == 3
+    assert sent_chunks(requests_mock)[0][0] == RECORDS[0]
+
+
+class RecordsTI:
+    """A task instance whose XCom holds records (the Jinja sandbox refuses to call a MagicMock)."""
+
+    def __init__(self) -> None:
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value") -> Any:
+        return RECORDS
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+
+def test_add_records_from_xcom_as_a_template(requests_mock: rm.Mocker) -> None:
+    # Without render_template_as_native_obj the list renders as its Python repr, which is accepted.
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    ti = RecordsTI()
+    operator = add_operator(records="{{ ti.xcom_pull(task_ids='extract') }}")
+    context: dict[str, Any] = {"ti": ti, "params": {}}
+    operator.render_template_fields(context)  # type: ignore[arg-type]
+    assert isinstance(operator.records, str)
+    operator.execute(context)  # type: ignore[arg-type]
+    assert ti.pushed == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 1}
+    assert sent_chunks(requests_mock)[0][1] == {"phoneNumber": "+14155550102", "firstName": "Zoë"}
+
+
+def test_add_from_csv_with_column_map(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "\ufeffPhone,First Name,lastName,plan\n+1 415 555 0101,Zoë,,gold\n\n+14155550102,Li,Wu,\n",
+        encoding="utf-8",
+    )
+
+    _, ti = run(
+        add_operator(
+            path="{{ params.path }}", column_map={"Phone": "phoneNumber", "First Name": "firstName"}
+        ),
+        params={"path": str(path)},
+    )
+
+    assert sent_chunks(requests_mock) == [
+        [
+            {"phoneNumber": "+1 415 555 0101", "firstName": "Zoë", "plan": "gold"},
+            {"phoneNumber": "+14155550102", "firstName": "Li", "lastName": "Wu"},
+        ]
+    ]
+    assert pushed(ti) == {"rows_sent": 2, "rows_rejected": 0, "chunks_sent": 1}
+
+
+def test_add_from_json_lines(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    path = tmp_path / "contacts.jsonl"
+    path.write_text("\n".join(json.dumps(record) for record in RECORDS) + "\n", encoding="utf-8")
+    result, _ = run(add_operator(path=str(path), chunk_size=1))
+    assert result["rows_sent"] == result["chunks_sent"] == 3
+
+
+INVALID_JSONL = "\n".join(
+    [
+        json.dumps({"phoneNumber": "+1"}),
+        "{broken",
+        json.dumps({"firstName": "no phone"}),
+        json.dumps({"phoneNumber": "+4"}),
+        json.dumps([1, 2]),
+    ]
+)
+
+
+def test_invalid_rows_under_the_limit_are_reported_and_the_rest_sent(
+    requests_mock: rm.Mocker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    path = tmp_path / "contacts.ndjson"
+    path.write_text(INVALID_JSONL, encoding="utf-8")
+
+    result, ti = run(add_operator(path=str(path), max_invalid_rows="{{ params.limit }}"), params={"limit": 3})
+
+    assert sent_chunks(requests_mock) == [[{"phoneNumber": "+1"}, {"phoneNumber": "+4"}]]
+    assert pushed(ti) == {"rows_sent": 2, "rows_rejected": 3, "chunks_sent": 1}
+    assert result["rejected"][0].startswith("line 2: not valid JSON")
+    assert result["rejected"][1:] == ["line 3: no phoneNumber", "line 5: a JSON list, not an object"]
+    assert "Invalid row, not sent: line 3: no phoneNumber" in capsys.readouterr().out
+
+
+def test_invalid_rows_over_the_limit_fail_before_anything_is_sent(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    path = tmp_path / "contacts.jsonl"
+    path.write_text(INVALID_JSONL, encoding="utf-8")
+    with pytest.raises(
+        AirflowFailException, match=r"3 invalid row\(s\).*max_invalid_rows=2; nothing was sent"
+    ):
+        run(add_operator(path=str(path), max_invalid_rows=2))
+    assert requests_mock.call_count == 0
+
+
+def test_every_invalid_row_is_counted_but_only_the_first_20_logged(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    records = [{"phoneNumber": "+1"}] + [{"firstName": f"n{i}"} for i in range(50)]
+    result, ti = run(add_operator(records=records, max_invalid_rows=100))
+    assert pushed(ti)["rows_rejected"] == 50
+    assert len(result["rejected"]) == 20
+    assert capsys.readouterr().out.count("Invalid row, not sent") == 20
+
+
+class ChangingRecords(Sequence[dict[str, Any]]):
+    """Valid on the first read, with invalid rows from record 1501 on the second: a source that changed
+    between the operator's check and its upload."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __len__(self) -> int:
+        return 2000
+
+    def __getitem__(self, index: Any) -> Any:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.reads += 1
+        for number in range(1, 2001):
+            bad = self.reads > 1 and number > 1500
+            yield {"firstName": "x"} if bad else {"phoneNumber": f"+{number}"}
+
+
+def test_source_changing_between_check_and_upload_stops_sending_at_once(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    with pytest.raises(
+        AirflowFailException, match=r"The 1000 row\(s\) up to and including record 1000 were accepted"
+    ):
+        run(add_operator(records=ChangingRecords(), chunk_size=1000))
+    assert [len(chunk) for chunk in sent_chunks(requests_mock)] == [1000]
+
+
+def test_a_failed_chunk_says_which_rows_may_not_have_been_added(
+    requests_mock: rm.Mocker, set_connection: Any, tmp_path: Path
+) -> None:
+    set_connection(extra={"max_attempts": 1})
+    requests_mock.post(ADD_URL, [{"json": ACCEPTED}, {"status_code": 503, "json": {}}])
+    path = tmp_path / "contacts.csv"
+    path.write_text("phoneNumber\n" + "".join(f"+{n}\n" for n in range(1, 6)), encoding="utf-8")
+
+    with pytest.raises(KoreAIServerError) as excinfo:
+        run(add_operator(path=str(path), chunk_size=2))
+
+    message = str(excinfo.value)
+    assert "rows 3-4 (chunk 2) failed" in message
+    assert "line 4 to line 5 (the failed chunk) may or may not have been added" in message
+    assert "the 2 row(s) up to and including line 3 were accepted" in message
+    assert "nothing after line 5 was sent" in message
+    assert not isinstance(excinfo.value, AirflowFailException)  # a 503 may pass: Airflow may retry
+
+
+def test_unknown_list_name_fails_for_good(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(
+        ADD_URL, status_code=404, json={"errors": [{"msg": "Contact list with name not found"}]}
+    )
+    with pytest.raises(AirflowFailException, match="record 1 to record 3 \\(the failed chunk\\)"):
+        run(add_operator(records=RECORDS))
+
+
+def test_the_hook_gets_a_generator_and_the_pacing(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text("phoneNumber\n+1\n+2\n", encoding="utf-8")
+    seen: dict[str, Any] = {}
+
+    def fake_add_contacts(self: KoreAIHook, name: str, records: Any, **kwargs: Any) -> dict[str, int]:
+        seen.update(kwargs, name=name, lazy=isinstance(records, types.GeneratorType), records=list(records))
+        return {"rows_sent": 2, "chunks_sent": 1}
+
+    with mock.patch.object(KoreAIHook, "add_contacts", fake_add_contacts):
+        run(add_operator(path=str(path), chunk_size=7, requests_per_minute=12))
+    assert seen == {
+        "name": NAME,
+        "lazy": True,
+        "records": [{"phoneNumber": "+1"}, {"phoneNumber": "+2"}],
+        "chunk_size": 7,
+        "requests_per_minute": 12,
+    }
+    assert requests_mock.call_count == 0
+
+
+def test_empty_source_sends_nothing_and_succeeds(requests_mock: rm.Mocker) -> None:
+    _, ti = run(add_operator(records=[]))
+    assert requests_mock.call_count == 0
+    assert pushed(ti) == {"rows_sent": 0, "rows_rejected": 0, "chunks_sent": 0}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"contact_list_name": "{{ params.missing }}"}, "contact_list_name"),
+        ({"contact_list_name": "x" * 49}, "contact_list_name"),
+        ({"records": "not a list"}, "records"),
+        ({"records": "{{ params.missing }}"}, "records"),
+        ({"records": '{"phoneNumber": "+1"}'}, "records"),
+        ({"records": "None"}, "records"),
+        ({"records": [{"phoneNumber": "+1"}], "column_map": {"phone": ""}}, "column_map"),
+        ({"records": [{"phoneNumber": "+1"}], "column_map": "phone"}, "column_map"),
+        ({"records": [{"phoneNumber": "+1"}], "max_invalid_rows": -1}, "max_invalid_rows"),
+        ({"records": [{"phoneNumber": "+1"}], "max_invalid_rows": "many"}, "max_invalid_rows"),
+        ({"path": "/nonexistent/contacts.csv"}, "path"),
+        ({"path": "/tmp/contacts.json"}, "path"),
+        ({"path": ""}, "path"),
+    ],
+)
+def test_add_validates_before_any_request(
+    requests_mock: rm.Mocker, overrides: dict[str, Any], field: str
+) -> None:
+    kwargs = {"records": RECORDS, **overrides} if "path" not in overrides else overrides
+    with pytest.raises(AirflowFailException, match=f"'{field}'"):
+        run(add_operator(**kwargs))
+    assert requests_mock.call_count == 0
+
+
+def test_a_csv_without_a_phone_column_fails_before_any_request(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text("phone,name\n+1,Ada\n", encoding="utf-8")
+    with pytest.raises(AirflowFailException, match=r"Invalid 'path'.*column_map"):
+        run(add_operator(path=str(path)))
+    assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({}, "'records'/'path'"),
+        ({"records": [], "path": "x.csv"}, "'records'/'path'"),
+        ({"records": [], "chunk_size": 0}, "'chunk_size'"),
+        ({"records": [], "chunk_size": "10"}, "'chunk_size'"),
+        ({"records": [], "requests_per_minute": 0}, "'requests_per_minute'"),
+        ({"records": [], "requests_per_minute": True}, "'requests_per_minute'"),
+    ],
+)
+def test_add_modes_are_checked_when_the_dag_is_parsed(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        add_operator(**kwargs)
+
+
+def test_pacing_can_be_disabled(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    result, _ = run(add_operator(records=RECORDS, chunk_size=1, requests_per_minute=None))
+    assert result["chunks_sent"] == 3
