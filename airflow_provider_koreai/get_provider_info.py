@@ -37,6 +37,18 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_koreai.operators.contact_list"],
             },
         ],
+        "sensors": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_koreai.sensors.contact_list"],
+            },
+        ],
+        "triggers": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_koreai.triggers.contact_list"],
+            },
+        ],
         "connection-types": [
             {
                 "connection-type": "koreai",

@@ -37,9 +37,9 @@ def test_validates_against_airflows_schema() -> None:
 
 
 def test_every_declared_module_and_class_imports() -> None:
-    modules = [
-        m for section in ("hooks", "operators") for item in INFO[section] for m in item["python-modules"]
-    ]
+    sections = ("hooks", "operators", "sensors", "triggers")
+    modules = [m for section in sections for item in INFO[section] for m in item["python-modules"]]
+    assert len(modules) == len(sections)
     for module in modules:
         importlib.import_module(module)
     for conn_type in INFO["connection-types"]:

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     import requests
     import tenacity
 
+    from airflow_provider_koreai.auth import KoreAIJWTAuth
+
 DEFAULT_SOURCE = "passiveApiIntegration"
 CONTACT_LIST_PREFIX = "/agentassist/api/v1/public/{iid}/campaign/contactList"
 #: Adding contacts lives under another prefix, and addresses the list by name (reference 3.6).
@@ -167,15 +169,12 @@ class KoreAIHook(BaseHook):
         """The hook's one session: connection pooling, and every request signed with a fresh JWT."""
         return self._session
 
-    @cached_property
-    def _session(self) -> requests.Session:
-        import requests
-
+    def get_auth(self) -> KoreAIJWTAuth:
+        """The request signer for this connection (also used by the trigger's async client)."""
         from airflow_provider_koreai.auth import KoreAIJWTAuth
 
         config = self.config
-        session = requests.Session()
-        session.auth = KoreAIJWTAuth(
+        return KoreAIJWTAuth(
             config.client_id,
             config.client_secret,
             iid=config.iid,
@@ -183,13 +182,21 @@ class KoreAIHook(BaseHook):
             ttl=config.jwt_ttl,
             enforce_jti=config.enforce_jti,
         )
-        session.verify = config.verify
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        import requests
+
+        session = requests.Session()
+        session.auth = self.get_auth()
+        session.verify = self.config.verify
         session.headers.update(
             {"Accept": "application/json", "User-Agent": f"airflow-provider-koreai/{__version__}"}
         )
         return session
 
-    def _contact_list_path(self, *segments: str) -> str:
+    def contact_list_path(self, *segments: str) -> str:
+        """The API path under this application's contact lists, each segment percent-encoded."""
         path = CONTACT_LIST_PREFIX.format(iid=quote(self.config.iid, safe=""))
         return "/".join([path, *(quote(segment, safe="") for segment in segments)])
 
@@ -209,16 +216,8 @@ class KoreAIHook(BaseHook):
         :return: Kore.ai's ``data`` object: ``{"contactListId": ..., "body": {...}}``.
         """
         list_id = validation.contact_list_id(contact_list_id)
-        body: dict[str, Any] = {
-            "name": validation.contact_list_name(name),
-            "source": validation.source(source),
-            "allowDuplicates": validation.strict_bool(allow_duplicates, "allow_duplicates"),
-        }
-        checked_description = validation.contact_list_description(description)
-        if checked_description is not None:
-            body["description"] = checked_description
-
-        path = self._contact_list_path(list_id)
+        body = _contact_list_body(name, allow_duplicates, source, description)
+        path = self.contact_list_path(list_id)
         payload = self._request("PUT", path, json=body)
         applied_hint = "Kore.ai reported success, so the update was probably applied; check the list"
         data = _data_object(payload, f"PUT {path}", hint=applied_hint)
@@ -234,7 +233,7 @@ class KoreAIHook(BaseHook):
 
     def get_contact_list(self, contact_list_id: str) -> dict[str, Any]:
         """One contact list as Kore.ai holds it (``_id``, ``name``, ``totalRecordCount``, ``status``...)."""
-        path = self._contact_list_path(validation.contact_list_id(contact_list_id))
+        path = self.contact_list_path(validation.contact_list_id(contact_list_id))
         return _data_object(self._request("GET", path), f"GET {path}")
 
     def create_contact_list(
@@ -251,15 +250,8 @@ class KoreAIHook(BaseHook):
         sending, a dropped connection, a 5xx) could create a second list. So such a failure is resolved
         by looking the list up by name first; only if it is not there is the POST sent again.
         """
-        body: dict[str, Any] = {
-            "name": validation.contact_list_name(name),
-            "source": validation.source(source),
-            "allowDuplicates": validation.strict_bool(allow_duplicates, "allow_duplicates"),
-        }
-        checked_description = validation.contact_list_description(description)
-        if checked_description is not None:
-            body["description"] = checked_description
-        path = self._contact_list_path("createContactList")
+        body = _contact_list_body(name, allow_duplicates, source, description)
+        path = self.contact_list_path("createContactList")
         endpoint = f"POST {path}"
 
         def create_once(attempt: int) -> dict[str, Any]:
@@ -308,7 +300,7 @@ class KoreAIHook(BaseHook):
         A 404 on a retry that follows an ambiguous failure means the first attempt did delete the list:
         that is success, not "not found".
         """
-        path = self._contact_list_path(validation.contact_list_id(contact_list_id))
+        path = self.contact_list_path(validation.contact_list_id(contact_list_id))
         endpoint = f"DELETE {path}"
 
         def delete_once(attempt: int) -> dict[str, Any]:
@@ -385,7 +377,7 @@ class KoreAIHook(BaseHook):
             or not 1 <= page_size <= MAX_PAGE_SIZE
         ):
             raise KoreAIValidationError("page_size", f"must be from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
-        path = self._contact_list_path(list_id, "getAllContacts")
+        path = self.contact_list_path(list_id, "getAllContacts")
         skip = 0
         while True:
             params = {"skip": str(skip), "limit": str(page_size)}
@@ -401,7 +393,7 @@ class KoreAIHook(BaseHook):
                 return
 
     def _list_contact_lists(self, *, max_attempts: int | None) -> list[dict[str, Any]]:
-        path = self._contact_list_path("getAllListDetails")
+        path = self.contact_list_path("getAllListDetails")
         payload = self._request("POST", path, params={"type": "call"}, max_attempts=max_attempts)
         data = payload.get("data")
         if not isinstance(data, list):
@@ -513,7 +505,7 @@ class KoreAIHook(BaseHook):
                 allow_redirects=False,
                 verify=self.config.verify,
             )
-            return self._parse_response(response, endpoint, not_found_hint)
+            return self.parse_response(response, endpoint, not_found_hint)
 
         try:
             return self._retrying(endpoint, idempotent, max_attempts or self.max_attempts)(send)
@@ -554,7 +546,7 @@ class KoreAIHook(BaseHook):
             reraise=True,
         )
 
-    def _parse_response(
+    def parse_response(
         self, response: requests.Response, endpoint: str, not_found_hint: str = _NOT_FOUND_HINT
     ) -> dict[str, Any]:
         status = response.status_code
@@ -654,6 +646,21 @@ def _is_transient(exc: BaseException, idempotent: bool) -> bool:
         return True
     transport = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
     return idempotent and isinstance(exc, transport)
+
+
+def _contact_list_body(
+    name: str, allow_duplicates: bool, source: str, description: str | None
+) -> dict[str, Any]:
+    """The JSON body of a create or an update, checked field by field; ``description`` only when given."""
+    body: dict[str, Any] = {
+        "name": validation.contact_list_name(name),
+        "source": validation.source(source),
+        "allowDuplicates": validation.strict_bool(allow_duplicates, "allow_duplicates"),
+    }
+    checked_description = validation.contact_list_description(description)
+    if checked_description is not None:
+        body["description"] = checked_description
+    return body
 
 
 def _list_id(contact_list: dict[str, Any]) -> str | None:

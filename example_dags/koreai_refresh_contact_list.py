@@ -1,0 +1,127 @@
+"""The whole monthly refresh of a Kore.ai contact list, from the data load to ingested contacts.
+
+1. ``load_renewals_due`` lands this month's export (a CSV with one customer per row) and reports what it
+   wrote. It stands for your real load; here it writes a small generated file.
+2. ``create_contact_list`` creates "Renewal Due - <Month YYYY>", or reuses it when a previous run (or a
+   retry) already did: re-running the DAG never creates a second list of the same name.
+3. ``update_contact_list`` refreshes the list's description and duplicate policy.
+4. ``add_contacts`` streams the CSV to Kore.ai in chunks (never loading it whole), paced under the
+   account's 60 requests/minute, and reports rows sent and rows rejected (with line numbers).
+5. ``wait_for_ingestion`` waits, in the triggerer (deferrable), until Kore.ai's asynchronous ingestion
+   shows every sent row in ``totalRecordCount``. The writes happen on the worker; the trigger only reads.
+6. ``report`` summarises the run for the next task or a notification.
+
+The export must be readable by the worker that runs ``add_contacts``: in a distributed deployment (Celery,
+Kubernetes) put ``export_dir`` on storage every worker mounts. Connection: ``koreai_default``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import DAG, Param, get_current_context, task
+
+from airflow_provider_koreai.operators.contact_list import (
+    AddContactsOperator,
+    CreateContactListOperator,
+    UpdateContactListOperator,
+)
+from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
+
+LOADED = "ti.xcom_pull(task_ids='load_renewals_due')"
+
+with DAG(
+    dag_id="koreai_refresh_contact_list",
+    description="Load renewals due, then create/reuse, update, fill and verify the Kore.ai contact list.",
+    schedule="@monthly",
+    start_date=pendulum.datetime(2025, 8, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["koreai", "example"],
+    params={
+        "export_dir": Param(
+            "/tmp/koreai_exports",
+            type="string",
+            description="Directory for the export; shared storage in a distributed deployment.",
+        ),
+        "customers": Param(
+            120, type="integer", minimum=1, description="How many rows the stand-in load writes."
+        ),
+    },
+    doc_md=__doc__,
+):
+
+    @task
+    def load_renewals_due(data_interval_end: pendulum.DateTime | None = None) -> dict[str, object]:
+        """Stand-in for the real load: writes the export and says what it holds."""
+        params = get_current_context()["params"]
+        as_of = data_interval_end or pendulum.now("UTC")
+        path = Path(params["export_dir"]) / f"renewals_due_{as_of.format('YYYY_MM')}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = int(params["customers"])
+        with path.open("w", newline="", encoding="utf-8") as export:
+            writer = csv.writer(export)
+            writer.writerow(["phone", "firstName", "lastName", "timeZone", "uniqueId", "renewalDate"])
+            for n in range(rows):
+                phone, customer = f"+1555{n:07d}", f"C{n:06d}"
+                writer.writerow(
+                    [phone, f"Customer{n}", "Example", "America/New_York", customer, "2025-09-30"]
+                )
+        return {
+            "path": str(path),
+            "rows": rows,
+            "list_name": f"Renewal Due - {as_of.format('MMMM YYYY')}",
+            "description": f"{rows} customers with a renewal due, loaded {as_of.to_date_string()}",
+        }
+
+    loaded = load_renewals_due()
+
+    create_contact_list = CreateContactListOperator(
+        task_id="create_contact_list",
+        name="{{ " + LOADED + "['list_name'] }}",
+        description="{{ " + LOADED + "['description'] }}",
+        allow_duplicates=False,
+        if_exists="skip",
+    )
+
+    update_contact_list = UpdateContactListOperator(
+        task_id="update_contact_list",
+        contact_list_id="{{ ti.xcom_pull(task_ids='create_contact_list', key='contact_list_id') }}",
+        name="{{ " + LOADED + "['list_name'] }}",
+        description="{{ " + LOADED + "['description'] }}",
+        allow_duplicates=False,
+    )
+
+    add_contacts = AddContactsOperator(
+        task_id="add_contacts",
+        contact_list_name="{{ " + LOADED + "['list_name'] }}",
+        path="{{ " + LOADED + "['path'] }}",
+        column_map={"phone": "phoneNumber"},
+        max_invalid_rows=10,
+        chunk_size=1000,
+    )
+
+    wait_for_ingestion = ContactListIngestedSensor(
+        task_id="wait_for_ingestion",
+        contact_list_id="{{ ti.xcom_pull(task_ids='create_contact_list', key='contact_list_id') }}",
+        expected_count="{{ ti.xcom_pull(task_ids='add_contacts', key='rows_sent') }}",
+        deferrable=True,
+        poke_interval=30,
+        timeout=60 * 60,
+    )
+
+    @task
+    def report() -> dict[str, object]:
+        ti = get_current_context()["ti"]
+        summary = {
+            "contact_list_id": ti.xcom_pull(task_ids="create_contact_list", key="contact_list_id"),
+            "rows_sent": ti.xcom_pull(task_ids="add_contacts", key="rows_sent"),
+            "rows_rejected": ti.xcom_pull(task_ids="add_contacts", key="rows_rejected"),
+            "total_record_count": ti.xcom_pull(task_ids="wait_for_ingestion"),
+        }
+        print(f"Kore.ai contact list refreshed: {summary}")
+        return summary
+
+    loaded >> create_contact_list >> update_contact_list >> add_contacts >> wait_for_ingestion >> report()

@@ -1,0 +1,160 @@
+"""``ContactListIngestedSensor`` against the emulator: contacts sent with the hook, then waited for in
+poke mode, in deferrable mode by hand (execute, trigger, execute_complete) and through real Airflow
+(``dag.test()``, which runs the trigger in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from airflow.sdk.exceptions import TaskDeferred
+
+from airflow_provider_koreai.emulator import EmulatorServer
+from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
+from airflow_provider_koreai.triggers.contact_list import USER_AGENT, ContactListIngestedTrigger
+from tests.integration.dag_runs import xcom
+
+pytestmark = pytest.mark.integration
+
+LIST_ID = "cl-demo-overdue-invoices"  # seeded with 1 contact; duplicates allowed
+LIST_NAME = "Overdue Invoices"
+TEST_DAGS = Path(__file__).resolve().parent / "dags"
+TEST_DAG_ID = "koreai_sensor_deferrable_test"
+
+
+def send_contacts(count: int) -> int:
+    """The write, on the worker; returns the count the list will reach once Kore.ai has ingested it."""
+    hook = KoreAIHook()
+    before = hook.get_contact_list(LIST_ID)["totalRecordCount"]
+    hook.add_contacts(LIST_NAME, [{"phoneNumber": f"+1212555{n:04d}"} for n in range(count)])
+    return int(before) + count
+
+
+def listed_count(emulator: EmulatorServer) -> int:
+    listed = emulator.contact_list(LIST_ID)
+    assert listed is not None
+    return int(listed["totalRecordCount"])
+
+
+def rendered_context(sensor: ContactListIngestedSensor) -> dict[str, Any]:
+    ti = mock.MagicMock()
+    ti.get_first_reschedule_date.return_value = None
+    context: dict[str, Any] = {"ti": ti, "params": {}}
+    sensor.render_template_fields(context)  # type: ignore[arg-type]
+    return context
+
+
+def reads_after_the_write(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    requests = emulator.recorded_requests()
+    write = max(i for i, r in enumerate(requests) if r["route"] == "add_contacts")
+    return requests[write + 1 :]
+
+
+@pytest.fixture
+def slow_ingestion(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long enough that the sensor's first read surely comes before the contacts land."""
+    monkeypatch.setattr(emulator.settings, "ingestion_delay_seconds", 0.6)
+
+
+@pytest.mark.usefixtures("slow_ingestion")
+def test_poke_mode_waits_for_ingestion(emulator: EmulatorServer) -> None:
+    expected = send_contacts(3)
+    assert listed_count(emulator) == expected - 3, "accepted, not yet ingested"
+    sensor = ContactListIngestedSensor(
+        task_id="wait", contact_list_id=LIST_ID, expected_count=str(expected), poke_interval=0.1, timeout=20
+    )
+    context = rendered_context(sensor)
+
+    assert sensor.execute(context) == expected  # type: ignore[arg-type]
+
+    context["ti"].xcom_push.assert_called_once_with(key="total_record_count", value=expected)
+    reads = reads_after_the_write(emulator)
+    assert {(r["method"], r["status"]) for r in reads} == {("GET", 200)}
+
+
+@pytest.mark.usefixtures("slow_ingestion")
+def test_deferrable_mode_by_hand(emulator: EmulatorServer) -> None:
+    """Worker check (old count) and deferral, then the write, then the trigger, as the triggerer runs it."""
+    before = listed_count(emulator)
+    sensor = ContactListIngestedSensor(
+        task_id="wait",
+        contact_list_id=LIST_ID,
+        expected_count=before + 2,
+        deferrable=True,
+        poke_interval=0.1,
+        timeout=20,
+    )
+    context = rendered_context(sensor)
+    with pytest.raises(TaskDeferred) as caught:
+        sensor.execute(context)  # type: ignore[arg-type]
+    assert send_contacts(2) == before + 2
+
+    # What the triggerer does: rebuild the trigger from its serialized form, run it to its first event.
+    classpath, kwargs = caught.value.trigger.serialize()
+    assert classpath.endswith("ContactListIngestedTrigger")
+    trigger = ContactListIngestedTrigger(**kwargs)
+
+    async def first_event() -> Any:
+        async for event in trigger.run():
+            return event
+
+    event = asyncio.run(asyncio.wait_for(first_event(), timeout=30))
+    result = sensor.execute_complete(context, event.payload)  # type: ignore[arg-type]
+
+    assert result == before + 2
+    context["ti"].xcom_push.assert_called_once_with(key="total_record_count", value=before + 2)
+    requests = emulator.recorded_requests()
+    worker = [r for r in requests if r["headers"]["user-agent"] != USER_AGENT]
+    triggerer = [r for r in requests if r["headers"]["user-agent"] == USER_AGENT]
+    assert [r["route"] for r in worker] == ["get_contact_list", "get_contact_list", "add_contacts"]
+    assert triggerer
+    assert {(r["method"], r["route"]) for r in triggerer} == {("GET", "get_contact_list")}
+
+
+@pytest.mark.usefixtures("airflow_db", "slow_ingestion")
+def test_deferrable_mode_through_dag_test(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``dag.test()`` on Airflow 3.3 runs the trigger inline (``[DAG TEST] running trigger in line``).
+
+    It only runs DAGs of a configured bundle, so the test DAG folder is added as a second bundle for the
+    duration of the test. The worker's check gets one 503 (the hook does not retry: ``max_attempts`` 1),
+    so the task defers however long the first task took, and the trigger polls until ingestion.
+    """
+    from airflow.dag_processing.dagbag import DagBag
+
+    local = "airflow.dag_processing.bundles.local.LocalDagBundle"
+    bundles = [
+        {"name": "koreai-test-dags", "classpath": local, "kwargs": {"path": str(TEST_DAGS)}},
+        {"name": "dags-folder", "classpath": local, "kwargs": {}},
+    ]
+    monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps(bundles))
+    conn = emulator.airflow_connection()
+    conn["extra"]["max_attempts"] = 1
+    monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(conn))
+    emulator.inject_fault(route="get_contact_list", status=503)
+    bag = DagBag(dag_folder=str(TEST_DAGS))
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.get_dag(TEST_DAG_ID)
+    assert dag is not None
+
+    dag_run = dag.test()
+
+    assert dag_run.state == "success"
+    expected = xcom(dag_run, "send_contacts")
+    assert expected == 5
+    assert xcom(dag_run, "wait_for_ingestion") == expected
+    assert xcom(dag_run, "wait_for_ingestion", "total_record_count") == expected
+    reads = reads_after_the_write(emulator)
+    worker, triggerer = reads[0], reads[1:]
+    assert (worker["status"], worker["headers"]["user-agent"] != USER_AGENT) == (503, True)
+    assert triggerer, "the task deferred and the trigger polled"
+    assert {(r["method"], r["headers"]["user-agent"]) for r in triggerer} == {("GET", USER_AGENT)}
+    assert triggerer[-1]["status"] == 200
+    assert [r["route"] for r in emulator.recorded_requests() if r["method"] != "GET"] == [
+        "list_contact_lists",
+        "add_contacts",
+    ]

@@ -1,0 +1,411 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from typing import Any
+from unittest import mock
+
+import pytest
+import requests_mock as rm
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    PokeReturnValue,
+)
+from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
+
+from airflow_provider_koreai.sensors.contact_list import (
+    DEFERRAL_TIMEOUT_GRACE_SECONDS,
+    ContactListIngestedSensor,
+)
+from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
+from tests.conftest import BASE_URL, CLIENT_SECRET, IID
+
+LIST_ID = "cl-renewals-0001"
+GET_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"
+TRIGGER_PATH = "airflow_provider_koreai.triggers.contact_list.ContactListIngestedTrigger"
+
+
+def answer(count: Any = 3, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"_id": LIST_ID, "name": "Renewal Due", "status": "Ready", **extra}
+    if count is not None:
+        data["totalRecordCount"] = count
+    return {"status": "success", "data": data}
+
+
+def make_sensor(**overrides: Any) -> ContactListIngestedSensor:
+    kwargs: dict[str, Any] = {
+        "task_id": "wait_for_ingestion",
+        "contact_list_id": LIST_ID,
+        "expected_count": 3,
+        "poke_interval": 0,
+        "timeout": 5,
+    }
+    kwargs.update(overrides)
+    return ContactListIngestedSensor(**kwargs)
+
+
+def context_for(sensor: ContactListIngestedSensor, **values: Any) -> dict[str, Any]:
+    """Rendered as a worker would render it; ``ti`` is a mock that records XCom pushes."""
+    ti = mock.MagicMock()
+    ti.get_first_reschedule_date.return_value = None
+    context: dict[str, Any] = {"ti": ti, "params": {}, **values}
+    sensor.render_template_fields(context)  # type: ignore[arg-type]
+    return context
+
+
+def pushed(context: dict[str, Any]) -> dict[str, Any]:
+    return {call.kwargs["key"]: call.kwargs["value"] for call in context["ti"].xcom_push.call_args_list}
+
+
+@pytest.fixture(autouse=True)
+def _connection(koreai_connection: None) -> None:
+    pass
+
+
+@pytest.fixture
+def no_retries(set_connection: Callable[..., None]) -> None:
+    """One attempt per poke, so transient errors reach the sensor without the hook's backoff sleeps."""
+    set_connection(extra={"max_attempts": 1})
+
+
+def test_templated_fields_and_ui_color() -> None:
+    assert set(ContactListIngestedSensor.template_fields) == {
+        "contact_list_id",
+        "expected_count",
+        "koreai_conn_id",
+    }
+    assert ContactListIngestedSensor.ui_color == "#e3f0ff"
+
+
+# -- poke ---------------------------------------------------------------------------------------------
+
+
+def test_poke_is_done_once_the_count_is_reached(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, json=answer(5))
+    sensor = make_sensor(expected_count=4)
+    context = context_for(sensor)
+
+    result = sensor.poke(context)  # type: ignore[arg-type]
+
+    assert isinstance(result, PokeReturnValue)
+    assert (result.is_done, result.xcom_value) == (True, 5)
+    assert pushed(context) == {"total_record_count": 5}
+    request = requests_mock.last_request
+    assert request.method == "GET"
+    assert request.headers["iid"] == IID
+    assert request.headers["auth"].startswith("eyJ")
+
+
+def test_poke_is_not_done_below_the_count(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, json=answer(2))
+    sensor = make_sensor(expected_count=3)
+    context = context_for(sensor)
+
+    assert sensor.poke(context) is False  # type: ignore[arg-type]
+    assert pushed(context) == {}
+
+
+def test_expected_count_zero_is_done_on_an_empty_list(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, json=answer(0))
+    sensor = make_sensor(expected_count=0)
+
+    result = sensor.poke(context_for(sensor))  # type: ignore[arg-type]
+
+    assert isinstance(result, PokeReturnValue)
+    assert result.xcom_value == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        (answer(None), "totalRecordCount is missing"),
+        (answer("3"), "totalRecordCount is str '3'"),
+        (answer(2.5), "totalRecordCount is float"),
+        (answer(True), "totalRecordCount is bool"),
+        (answer(-1), "totalRecordCount is int '-1'"),
+        ({"status": "success", "data": [1, 2]}, "data is list, not an object"),
+    ],
+)
+def test_poke_explains_an_answer_without_a_usable_count(
+    requests_mock: rm.Mocker, payload: dict[str, Any], problem: str
+) -> None:
+    requests_mock.get(GET_URL, json=payload)
+    sensor = make_sensor()
+
+    with pytest.raises(AirflowFailException, match=r"totalRecordCount|data") as caught:
+        sensor.poke(context_for(sensor))  # type: ignore[arg-type]
+
+    assert problem in str(caught.value)
+    assert f"GET /agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}" in str(caught.value)
+
+
+def test_poke_fails_for_good_on_an_unknown_list(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, status_code=404, json={"errors": [{"msg": "Contact list not found"}]})
+    sensor = make_sensor()
+
+    with pytest.raises(AirflowFailException, match=r"HTTP 404.*Contact list not found"):
+        sensor.poke(context_for(sensor))  # type: ignore[arg-type]
+    assert requests_mock.call_count == 1
+
+
+@pytest.mark.usefixtures("no_retries")
+@pytest.mark.parametrize("status", [429, 502, 503])
+def test_poke_waits_out_transient_errors(requests_mock: rm.Mocker, status: int) -> None:
+    requests_mock.get(GET_URL, status_code=status, json={"errors": [{"msg": "busy"}]})
+    sensor = make_sensor()
+
+    assert sensor.poke(context_for(sensor)) is False  # type: ignore[arg-type]
+
+
+# -- argument checks ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "parsed"), [(3, 3), (0, 0), ("3", 3), (" 12 ", 12), ("007", 7)])
+def test_expected_count_accepts_whole_numbers_and_their_digits(
+    requests_mock: rm.Mocker, value: Any, parsed: int
+) -> None:
+    requests_mock.get(GET_URL, json=answer(parsed))
+    sensor = make_sensor(expected_count=value)
+
+    result = sensor.poke(context_for(sensor))  # type: ignore[arg-type]
+
+    assert isinstance(result, PokeReturnValue)
+    assert result.xcom_value == parsed
+
+
+@pytest.mark.parametrize("value", [-1, "-1", "1.5", 1.5, 3.0, True, None, "", "abc", "1e3", [3]])
+def test_a_bad_expected_count_fails_before_any_request(requests_mock: rm.Mocker, value: Any) -> None:
+    sensor = make_sensor(expected_count=value)
+
+    with pytest.raises(AirflowFailException, match="Invalid 'expected_count'"):
+        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+    assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize("value", ["", "cl/../other", "cl 1", 42])
+def test_a_bad_contact_list_id_fails_before_any_request(requests_mock: rm.Mocker, value: Any) -> None:
+    sensor = make_sensor(contact_list_id=value)
+
+    with pytest.raises(AirflowFailException, match="Invalid 'contact_list_id'"):
+        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+    assert requests_mock.call_count == 0
+
+
+def test_arguments_are_rendered_from_templates(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, json=answer(1284))
+    sensor = make_sensor(contact_list_id="{{ params.list_id }}", expected_count="{{ params.rows }}")
+    context = context_for(sensor, params={"list_id": LIST_ID, "rows": 1284})
+
+    assert sensor.expected_count == "1284"
+    assert sensor.execute(context) == 1284  # type: ignore[arg-type]
+
+
+# -- execute, not deferrable: Airflow's own poke loop ----------------------------------------------------
+
+
+def test_poke_mode_pokes_until_the_count_is_reached(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, [{"json": answer(1)}, {"json": answer(2)}, {"json": answer(3)}])
+    sensor = make_sensor(expected_count=3)
+    context = context_for(sensor)
+
+    assert sensor.execute(context) == 3  # type: ignore[arg-type]
+    assert requests_mock.call_count == 3
+    assert pushed(context) == {"total_record_count": 3}
+
+
+def test_poke_mode_times_out(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, json=answer(1))
+    sensor = make_sensor(expected_count=3, timeout=0)
+
+    with pytest.raises(AirflowSensorTimeout):
+        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+
+
+def test_reschedule_mode_gives_the_worker_slot_back(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, json=answer(1))
+    sensor = make_sensor(expected_count=3, mode="reschedule", poke_interval=30)
+
+    with pytest.raises(AirflowRescheduleException):
+        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+
+
+# -- execute, deferrable -----------------------------------------------------------------------------------
+
+
+def test_deferrable_returns_at_once_when_already_done(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, json=answer(3))
+    sensor = make_sensor(deferrable=True, poke_interval=0.1)
+    context = context_for(sensor)
+
+    assert sensor.execute(context) == 3  # type: ignore[arg-type]
+    assert pushed(context) == {"total_record_count": 3}
+    assert requests_mock.call_count == 1
+
+
+def test_deferrable_defers_to_a_serializable_trigger_without_secrets(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, json=answer(1))
+    sensor = make_sensor(expected_count="3", deferrable=True, poke_interval=15, timeout=600)
+    context = context_for(sensor)
+
+    before = time.time()
+    with pytest.raises(TaskDeferred) as caught:
+        sensor.execute(context)  # type: ignore[arg-type]
+    after = time.time()
+
+    deferred = caught.value
+    assert deferred.method_name == "execute_complete"
+    assert deferred.timeout is not None
+    assert deferred.timeout.total_seconds() == 600 + DEFERRAL_TIMEOUT_GRACE_SECONDS
+    trigger = deferred.trigger
+    assert isinstance(trigger, ContactListIngestedTrigger)
+    classpath, kwargs = trigger.serialize()
+    assert classpath == TRIGGER_PATH
+    assert set(kwargs) == {"contact_list_id", "expected_count", "deadline", "koreai_conn_id", "poll_interval"}
+    assert kwargs["contact_list_id"] == LIST_ID
+    assert kwargs["expected_count"] == 3
+    assert kwargs["koreai_conn_id"] == "koreai_default"
+    assert kwargs["poll_interval"] == 15.0
+    assert before + 600 <= kwargs["deadline"] <= after + 600
+    text = json.dumps(kwargs)
+    assert CLIENT_SECRET not in text
+    assert "eyJ" not in text
+    # What the triggerer does with it: rebuild from the kwargs, which must serialize the same.
+    assert ContactListIngestedTrigger(**kwargs).serialize() == (classpath, kwargs)
+    assert pushed(context) == {}
+
+
+@pytest.mark.usefixtures("no_retries")
+def test_deferrable_defers_when_the_first_check_hits_a_transient_error(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, status_code=503, json={"errors": [{"msg": "busy"}]})
+    sensor = make_sensor(deferrable=True, poke_interval=0.1)
+
+    with pytest.raises(TaskDeferred):
+        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+
+
+def test_deferrable_fails_at_once_on_a_permanent_error(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, status_code=401, json={"errors": [{"msg": "Invalid JWT token", "code": 4002}]})
+    sensor = make_sensor(deferrable=True, poke_interval=0.1)
+
+    with pytest.raises(AirflowFailException, match="HTTP 401"):
+        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+
+
+def test_deferrable_with_soft_fail_skips_on_a_permanent_error(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(GET_URL, status_code=404, json={"errors": [{"msg": "not found"}]})
+    sensor = make_sensor(deferrable=True, poke_interval=0.1, soft_fail=True)
+
+    with pytest.raises(AirflowSkipException):
+        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+
+
+def test_deferrable_needs_a_polling_interval(requests_mock: rm.Mocker) -> None:
+    sensor = make_sensor(deferrable=True, poke_interval=0)
+
+    with pytest.raises(AirflowFailException, match="Invalid 'poke_interval'"):
+        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+    assert requests_mock.call_count == 0
+
+
+# -- execute_complete ----------------------------------------------------------------------------------------
+
+
+def test_execute_complete_returns_and_pushes_the_count() -> None:
+    sensor = make_sensor()
+    context = context_for(sensor)
+    event = {"status": "success", "contact_list_id": LIST_ID, "expected_count": 3, "total_record_count": 4}
+
+    assert sensor.execute_complete(context, event) == 4  # type: ignore[arg-type]
+    assert pushed(context) == {"total_record_count": 4}
+
+
+def test_execute_complete_turns_a_timeout_into_a_sensor_timeout() -> None:
+    sensor = make_sensor()
+    event = {
+        "status": "timeout",
+        "total_record_count": 2,
+        "message": "did not reach 3 contacts; last count 2",
+    }
+
+    with pytest.raises(AirflowSensorTimeout, match="last count 2"):
+        sensor.execute_complete(context_for(sensor), event)  # type: ignore[arg-type]
+
+
+def test_execute_complete_turns_an_error_into_a_failure() -> None:
+    sensor = make_sensor()
+    event = {"status": "error", "message": "Kore.ai GET ... failed with HTTP 404"}
+
+    with pytest.raises(AirflowFailException, match="HTTP 404"):
+        sensor.execute_complete(context_for(sensor), event)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        {},
+        {"status": "mystery"},
+        {"status": "success"},
+        {"status": "success", "total_record_count": "4"},
+    ],
+)
+def test_execute_complete_refuses_a_malformed_event(event: Any) -> None:
+    sensor = make_sensor()
+
+    with pytest.raises(AirflowFailException):
+        sensor.execute_complete(context_for(sensor), event)  # type: ignore[arg-type]
+
+
+def test_resume_after_a_trigger_timeout_honours_soft_fail() -> None:
+    """Airflow resumes through ``resume_execution``, which applies the sensor's soft_fail."""
+    sensor = make_sensor(soft_fail=True)
+    event = {"status": "timeout", "message": "deadline"}
+
+    with pytest.raises(AirflowSkipException):
+        sensor.resume_execution("execute_complete", {"event": event}, context_for(sensor))  # type: ignore[arg-type]
+
+
+# -- DAG files ---------------------------------------------------------------------------------------------
+
+
+def test_sensor_survives_dag_serialization() -> None:
+    import pendulum
+    from airflow.sdk import DAG
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    with DAG("koreai_sensor_serialization", schedule=None, start_date=pendulum.datetime(2025, 8, 1)) as dag:
+        make_sensor(expected_count="{{ params.rows }}", deferrable=True)
+
+    restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    task = restored.get_task("wait_for_ingestion")
+    assert task.expected_count == "{{ params.rows }}"
+    assert list(task.template_fields) == list(ContactListIngestedSensor.template_fields)
+
+
+def test_importing_the_sensor_module_stays_cheap() -> None:
+    """The DAG processor imports this module on every parse: no HTTP stack, no JWT library."""
+    code = textwrap.dedent(
+        """
+        import sys
+        import airflow.sdk
+        from airflow.providers.common.compat.sdk import BaseSensorOperator, BaseHook
+        import airflow.triggers.base
+        before = set(sys.modules)
+        import airflow_provider_koreai.sensors.contact_list
+        import airflow_provider_koreai.triggers.contact_list
+        added = set(sys.modules) - before
+        heavy_roots = {"requests", "jwt", "tenacity", "urllib3", "httpx"}
+        heavy = sorted(m for m in added if m.split(".")[0] in heavy_roots)
+        print(",".join(heavy))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == ""
