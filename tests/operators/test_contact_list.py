@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 from typing import Any
 from unittest import mock
 
@@ -156,24 +153,3 @@ def test_operator_serializes_in_a_dag() -> None:
     task = restored.get_task("update_contact_list")
     assert task.name == "{{ params.name }}"
     assert list(task.template_fields) == list(UpdateContactListOperator.template_fields)
-
-
-def test_importing_the_operator_module_stays_cheap() -> None:
-    """The DAG processor imports this module on every parse: no HTTP stack, no JWT library."""
-    code = textwrap.dedent(
-        """
-        import sys
-        import airflow.sdk
-        from airflow.providers.common.compat.sdk import BaseOperator, BaseHook
-        before = set(sys.modules)
-        import airflow_provider_koreai.operators.contact_list
-        import airflow_provider_koreai.hooks.koreai
-        added = set(sys.modules) - before
-        heavy = sorted(m for m in added if m.split(".")[0] in {"requests", "jwt", "tenacity", "urllib3"})
-        print(",".join(heavy))
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert result.stdout.strip() == ""
