@@ -7,20 +7,30 @@ any ``exp`` more than an hour after ``iat``. Minting a new token per request (mi
 keeps one code path valid for both kinds of tenant, and makes retries safe: every retried request is
 signed again by :class:`requests.Session`, so a token is never sent twice.
 
-Every token is handed to Airflow's secrets masker the moment it exists, so it is redacted from task
-logs even if something downstream prints a header. The masker recompiles one regular expression over all
-its secrets on each addition, so its cost grows with the square of the number of tokens in a process
-(see ``benchmarks/mask_secret_cost.py``). Tenants that do not enforce JTI can opt out of per-request
-tokens (``enforce_jti=False``): one token, without ``jti``, is then reused until shortly before it expires.
+Which secrets go to Airflow's masker (the one rule, :meth:`KoreAIJWTAuth.token_for_request`; the hook and
+the trigger both sign through it):
+
+* the **client secret** is the connection password, which Airflow itself registers with the masker;
+* a token with a fresh ``jti`` is **not** registered. It is single-use: sent once, only in the ``auth``
+  header (never a URL), refused by Kore.ai if replayed, expired after ``jwt_ttl``; our code never logs
+  headers, and text that comes back from the server is scrubbed of anything JWT-shaped before it reaches
+  an exception. Registering it would buy nothing and cost much: the masker recompiles one regular
+  expression over all its values on each addition and matches every log line against it, so one value
+  per request makes a long-lived process (a large upload, the triggerer) slower with every call; on
+  Airflow 3.0 the registration itself is logged, token included, at DEBUG by the task supervisor;
+* with ``enforce_jti=False`` one token is reused for its whole life, which makes it a long-lived secret:
+  it is registered once, when minted (one registration per ``jwt_ttl``, not per request).
 """
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
-import jwt
+from jwt import PyJWS
+from jwt.algorithms import HMACAlgorithm
 from requests.auth import AuthBase
 
 from airflow_provider_koreai.connection import DEFAULT_JWT_TTL_SECONDS, MAX_JWT_TTL_SECONDS
@@ -33,21 +43,40 @@ DEFAULT_SUBJECT = "airflow-provider-koreai"
 REUSE_MARGIN_SECONDS = 60.0
 
 
-def _resolve_mask_secret() -> Any:
-    """Airflow moved ``mask_secret`` between releases; ``common.compat`` does not map it."""
+def register_long_lived_secret(value: str) -> None:
+    """Hand a secret that lives for many requests to Airflow's masker (never a single-use token).
+
+    ``mask_secret`` moved between Airflow releases and ``common.compat`` does not map it; it is looked up
+    here, on first use: most processes never register a token at all.
+    """
     try:
         from airflow.sdk.log import mask_secret
-    except ImportError:
-        try:
-            from airflow.sdk.execution_time.secrets_masker import (  # type: ignore[no-redef]
-                mask_secret,
-            )
-        except ImportError:  # Airflow 2.x
-            from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
-    return mask_secret
+    except ImportError:  # earlier Airflow 3 releases
+        from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+    mask_secret(value)
 
 
-mask_secret = _resolve_mask_secret()
+class _CheckedKeyHS256(HMACAlgorithm):
+    """HS256 whose one key is checked and prepared once, not for every token.
+
+    ``jwt.encode`` re-runs PyJWT's key checks on each call (is it PEM, SSH, a DER key or certificate,
+    JSON?); with one token per request that was the largest part of signing. The checks still run, and
+    still refuse an asymmetric key, but once per secret.
+    """
+
+    def __init__(self, secret: str) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._secret = secret
+        self._prepared = super().prepare_key(secret)
+        # Newer PyJWT releases check the key length on every encode; older ones have no such check.
+        check_length = getattr(super(), "check_key_length", None)
+        self._length_warning = check_length(self._prepared) if check_length else None
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        return self._prepared if key is self._secret else super().prepare_key(key)
+
+    def check_key_length(self, key: Any) -> str | None:
+        return self._length_warning if key is self._prepared else super().check_key_length(key)
 
 
 class KoreAIJWTAuth(AuthBase):
@@ -85,39 +114,45 @@ class KoreAIJWTAuth(AuthBase):
         self.subject = subject
         self.enforce_jti = enforce_jti
         self._reusable: tuple[str, float] | None = None
+        self._jws = PyJWS(algorithms=[])
+        self._jws.register_algorithm("HS256", _CheckedKeyHS256(client_secret))
 
     def mint_token(self) -> str:
-        """Return a new signed token, already registered with the masker.
+        """Return a new signed token, with a random ``jti`` unless ``enforce_jti`` is off.
 
-        It carries a random ``jti`` unless ``enforce_jti`` is off.
+        Minting registers nothing with the masker: :meth:`token_for_request` decides what is long-lived.
         """
         now = int(time.time())
-        claims: dict[str, object] = {
+        claims: dict[str, Any] = {
             "appId": self.client_id,
             "sub": self.subject,
             "iat": now,
             "exp": now + self.ttl,
         }
         if self.enforce_jti:
-            claims["jti"] = uuid.uuid4().hex
-        token = jwt.encode(claims, self._client_secret, algorithm="HS256")
-        mask_secret(token)
-        return token
+            claims["jti"] = secrets.token_hex(16)
+        payload = json.dumps(claims, separators=(",", ":")).encode()
+        return self._jws.encode(payload, self._client_secret, algorithm="HS256")
 
     def token_for_request(self) -> str:
-        """A fresh token per request, or (``enforce_jti=False``) the current token while it stays valid."""
+        """A fresh single-use token per request (not masked), or (``enforce_jti=False``) the current
+        reusable token while it stays valid, registered with the masker once, when minted."""
         if self.enforce_jti:
             return self.mint_token()
         now = time.time()
         if self._reusable is None or now >= self._reusable[1]:
+            token = self.mint_token()
+            register_long_lived_secret(token)
             margin = min(REUSE_MARGIN_SECONDS, self.ttl / 5)
-            self._reusable = (self.mint_token(), now + self.ttl - margin)
+            self._reusable = (token, now + self.ttl - margin)
         return self._reusable[0]
 
+    def headers(self) -> dict[str, str]:
+        """The headers that authenticate one request; the requests and the httpx clients both send them."""
+        return {"auth": self.token_for_request(), "iid": self.iid, "accountId": self.account_id}
+
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["auth"] = self.token_for_request()
-        request.headers["iid"] = self.iid
-        request.headers["accountId"] = self.account_id
+        request.headers.update(self.headers())
         return request
 
     def __repr__(self) -> str:

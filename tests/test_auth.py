@@ -54,12 +54,33 @@ def test_repr_hides_the_secret() -> None:
     assert CLIENT_SECRET not in text
 
 
-def test_every_minted_token_goes_to_the_secrets_masker() -> None:
-    # The effect on real task logs is checked in tests/integration (masking is a task-runtime feature).
+def test_single_use_tokens_are_not_registered_with_the_masker() -> None:
+    # Counted over many requests, through the hook and Airflow's own mask_secret: tests/hooks.
     auth = make_auth()
-    with mock.patch("airflow_provider_koreai.auth.mask_secret") as mask_secret:
-        tokens = [auth.mint_token() for _ in range(3)]
-    assert [c.args[0] for c in mask_secret.call_args_list] == tokens
+    with mock.patch("airflow_provider_koreai.auth.register_long_lived_secret") as register:
+        tokens = {auth.token_for_request() for _ in range(3)}
+    assert len(tokens) == 3
+    register.assert_not_called()
+
+
+def test_a_reused_token_is_registered_when_minted() -> None:
+    auth = make_auth(enforce_jti=False)
+    with mock.patch("airflow_provider_koreai.auth.register_long_lived_secret") as register:
+        tokens = {auth.token_for_request() for _ in range(3)}
+    assert len(tokens) == 1
+    register.assert_called_once_with(tokens.pop())
+
+
+def test_the_hmac_key_is_checked_once_and_still_refuses_asymmetric_keys() -> None:
+    pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"
+    with pytest.raises(jwt.InvalidKeyError):
+        make_auth_with_secret(pem)
+    token = make_auth().mint_token()
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
+
+
+def make_auth_with_secret(secret: str) -> KoreAIJWTAuth:
+    return KoreAIJWTAuth(CLIENT_ID, secret, iid=IID, account_id=ACCOUNT_ID)
 
 
 def test_without_enforce_jti_one_token_is_reused_until_close_to_expiry() -> None:

@@ -197,8 +197,11 @@ class KoreAIHook(BaseHook):
 
     def contact_list_path(self, *segments: str) -> str:
         """The API path under this application's contact lists, each segment percent-encoded."""
-        path = CONTACT_LIST_PREFIX.format(iid=quote(self.config.iid, safe=""))
-        return "/".join([path, *(quote(segment, safe="") for segment in segments)])
+        return "/".join([self._contact_list_prefix, *(quote(segment, safe="") for segment in segments)])
+
+    @cached_property
+    def _contact_list_prefix(self) -> str:
+        return CONTACT_LIST_PREFIX.format(iid=quote(self.config.iid, safe=""))
 
     # -- API --------------------------------------------------------------------------------------
 
@@ -228,7 +231,8 @@ class KoreAIHook(BaseHook):
                 message="the answer has no data.contactListId string or data.body object",
                 hint=applied_hint,
             )
-        self.log.info("Kore.ai contact list %s updated: name=%r", data["contactListId"], body["name"])
+        # DEBUG: a hook may be called thousands of times by one task; the operator logs the task's outcome.
+        self.log.debug("Kore.ai contact list %s updated: name=%r", data["contactListId"], body["name"])
         return data
 
     def get_contact_list(self, contact_list_id: str) -> dict[str, Any]:

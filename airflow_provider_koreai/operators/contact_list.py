@@ -109,6 +109,7 @@ class UpdateContactListOperator(BaseOperator):
         ti = context["ti"]
         ti.xcom_push(key="contact_list_id", value=data["contactListId"])
         ti.xcom_push(key="body", value=data.get("body"))
+        self.log.info("Kore.ai contact list %s updated: name=%r", data["contactListId"], self.name)
         return data
 
 

@@ -13,8 +13,9 @@ In the triggerer, blocking calls stall every other trigger of the process, so:
   turned into the hook's validated :class:`~airflow_provider_koreai.connection.KoreAIConnectionConfig` in
   a worker thread (reading the extras hands them to the secrets masker, a blocking call to the
   supervisor);
-* each request is signed with a freshly minted JWT, minted in a worker thread for the same reason
-  (every token goes to the masker);
+* each request is signed by the hook's :class:`~airflow_provider_koreai.auth.KoreAIJWTAuth`, the same
+  signer and the same masking rule as the worker's requests, in a worker thread (a reusable token, with
+  ``enforce_jti=False``, is registered with the masker when minted: a blocking call);
 * HTTP goes through ``httpx.AsyncClient`` (already one of Airflow's dependencies), with the connection's
   timeouts and TLS verification.
 
@@ -254,8 +255,9 @@ class ContactListIngestedTrigger(BaseTrigger):
         import httpx
 
         config = hook.config
-        token = await asyncio.to_thread(auth.token_for_request)
-        headers = {"auth": token, "iid": auth.iid, "accountId": auth.account_id}
+        # In a thread: with ``enforce_jti=False`` a new reusable token goes to the masker, a blocking call
+        # to the supervisor (auth.py holds the rule; single-use tokens are never registered).
+        headers = await asyncio.to_thread(auth.headers)
         read_timeout = min(config.timeout, max(self.deadline - time.time(), MIN_REQUEST_TIMEOUT_SECONDS))
         timeout = httpx.Timeout(read_timeout, connect=min(config.connect_timeout, read_timeout))
         try:

@@ -314,18 +314,6 @@ def assert_body(request: Any, expected: dict[str, Any]) -> None:
 # -- properties -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _no_token_masking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Thousands of requests in one process: keep their tokens out of Airflow's global secrets masker.
-
-    Each minted token is added to the masker, which recompiles one regex over every secret it holds on
-    each addition (a documented quadratic cost, see ``airflow_provider_koreai/auth.py``). Over these
-    examples that grows to hundreds of milliseconds per request, and would slow every later test of the
-    session. Masking is tested in ``tests/test_auth.py``; routing and validation do not depend on it.
-    """
-    monkeypatch.setattr("airflow_provider_koreai.auth.mask_secret", lambda *args, **kwargs: None)
-
-
 @pytest.fixture
 def hook(koreai_connection: None) -> KoreAIHook:
     # One attempt: every mocked answer is a success, and anything else should surface at once.

@@ -7,7 +7,6 @@ import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pendulum
 import pytest
@@ -33,8 +32,7 @@ def test_mapped_updates_over_fifty_lists_survive_faults(emulator: EmulatorServer
     from airflow.dag_processing.dagbag import DagBag
 
     hook = KoreAIHook(backoff_initial=0.01)
-    with mock.patch("airflow_provider_koreai.auth.mask_secret"):  # setup only; see test_soak.py
-        list_ids = [hook.create_contact_list(name=f"Mapped soak list {n:02d}")["_id"] for n in range(LISTS)]
+    list_ids = [hook.create_contact_list(name=f"Mapped soak list {n:02d}")["_id"] for n in range(LISTS)]
     emulator.clear_requests()
     # One scripted behaviour per expected request, FIFO: a fault about one time in ten, else a no-op.
     rng = random.Random(7)

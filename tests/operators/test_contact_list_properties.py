@@ -125,13 +125,6 @@ def _connection(koreai_connection: None) -> None:
     pass
 
 
-@pytest.fixture(autouse=True)
-def _no_token_masking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep a thousand tokens out of Airflow's global secrets masker (quadratic cost, see the hook's
-    property tests); masking itself is tested in ``tests/test_auth.py``."""
-    monkeypatch.setattr("airflow_provider_koreai.auth.mask_secret", lambda *args, **kwargs: None)
-
-
 @PROPERTY_SETTINGS
 @given(case=operator_case())
 def test_execute_sends_one_well_formed_put_or_fails_naming_the_field(
