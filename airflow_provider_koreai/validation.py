@@ -110,6 +110,23 @@ def source(value: Any, field: str = "source") -> str:
     return require_text(field, value, max_length=MAX_NAME_LENGTH)
 
 
+def record_count(value: Any, field: str) -> int:
+    """A whole number of contacts, at least 0: an ``int``, or its ASCII digits as a template renders them."""
+    if isinstance(value, bool):
+        raise KoreAIValidationError(field, f"must be a whole number of at least 0, got {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise KoreAIValidationError(
+            field, f"must be a whole number of at least 0 (or its digits as a string), got {_describe(value)}"
+        )
+    if number < 0:
+        raise KoreAIValidationError(field, f"must be at least 0, got {number}")
+    return number
+
+
 def strict_bool(value: Any, field: str) -> bool:
     """A real boolean, as the hook sends it to Kore.ai as a JSON boolean."""
     if not isinstance(value, bool):

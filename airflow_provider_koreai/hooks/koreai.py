@@ -27,6 +27,7 @@ from airflow_provider_koreai.connection import (
     KoreAIConnectionConfig,
 )
 from airflow_provider_koreai.connection_form import CONN_FIELDS, HIDDEN_FIELDS, PLACEHOLDERS, RELABELING
+from airflow_provider_koreai.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_CONN_ID, DEFAULT_SOURCE
 from airflow_provider_koreai.exceptions import (
     KoreAIAPIError,
     KoreAIAuthenticationError,
@@ -48,11 +49,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_koreai.auth import KoreAIJWTAuth
 
-DEFAULT_SOURCE = "passiveApiIntegration"
 CONTACT_LIST_PREFIX = "/agentassist/api/v1/public/{iid}/campaign/contactList"
 #: Adding contacts lives under another prefix, and addresses the list by name (reference 3.6).
 ADD_CONTACTS_PATH = "/api/1.1/public/{iid}/campaign/contactList/addContacts"
-DEFAULT_CHUNK_SIZE = 1000
 MAX_PAGE_SIZE = 1000
 
 _AUTH_HINT = (
@@ -87,7 +86,7 @@ class KoreAIHook(BaseHook):
     """
 
     conn_name_attr = "koreai_conn_id"
-    default_conn_name = "koreai_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "koreai"
     hook_name = "Kore.ai"
 

@@ -1,7 +1,8 @@
 """Operators for Kore.ai campaign contact lists.
 
-The DAG processor imports this module on every parse of every DAG file that uses it, so it imports
-only Airflow's base classes and our light modules; the HTTP stack loads when a task actually runs.
+The DAG processor imports this module on every parse of every DAG file that uses it, so at import it
+loads only Airflow's base classes and our dependency-free modules (``defaults``, ``validation``,
+``exceptions``); the hook, the HTTP stack and the contact-file reader load when a task runs.
 
 * :class:`UpdateContactListOperator`: update a list's name, description, source, duplicate policy.
 * :class:`CreateContactListOperator`: create a list by name, idempotently (``if_exists``).
@@ -11,7 +12,6 @@ only Airflow's base classes and our light modules; the HTTP stack loads when a t
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,19 +19,33 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
-from airflow_provider_koreai import contacts, validation
+from airflow_provider_koreai import validation
+from airflow_provider_koreai.defaults import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_CONN_ID,
+    DEFAULT_SOURCE,
+    KOREAI_UI_COLOR,
+)
 from airflow_provider_koreai.exceptions import (
     KoreAIError,
     KoreAINotFoundError,
     KoreAIRequestRejectedError,
     KoreAIValidationError,
 )
-from airflow_provider_koreai.hooks.koreai import DEFAULT_CHUNK_SIZE, DEFAULT_SOURCE, KoreAIHook
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-KOREAI_UI_COLOR = "#e3f0ff"
+    from airflow_provider_koreai import contacts
+    from airflow_provider_koreai.hooks.koreai import KoreAIHook
+
+
+def _hook(koreai_conn_id: str) -> KoreAIHook:
+    """A hook per execution: nothing (connection, session, token) outlives the task try. Imported here,
+    not at module level, so that parsing a DAG file never loads the HTTP stack."""
+    from airflow_provider_koreai.hooks.koreai import KoreAIHook
+
+    return KoreAIHook(koreai_conn_id=koreai_conn_id)
 
 
 def _fail_permanently(error: KoreAIError) -> Exception:
@@ -78,7 +92,7 @@ class UpdateContactListOperator(BaseOperator):
         allow_duplicates: bool | str,
         description: str | None = None,
         source: str = DEFAULT_SOURCE,
-        koreai_conn_id: str = KoreAIHook.default_conn_name,
+        koreai_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -91,7 +105,7 @@ class UpdateContactListOperator(BaseOperator):
 
     def get_hook(self) -> KoreAIHook:
         """A hook per execution: nothing (connection, session, token) outlives the task try."""
-        return KoreAIHook(koreai_conn_id=self.koreai_conn_id)
+        return _hook(self.koreai_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
@@ -169,7 +183,7 @@ class CreateContactListOperator(BaseOperator):
         allow_duplicates: bool | str = False,
         source: str = DEFAULT_SOURCE,
         if_exists: str = "skip",
-        koreai_conn_id: str = KoreAIHook.default_conn_name,
+        koreai_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -187,7 +201,7 @@ class CreateContactListOperator(BaseOperator):
 
     def get_hook(self) -> KoreAIHook:
         """A hook per execution: nothing (connection, session, token) outlives the task try."""
-        return KoreAIHook(koreai_conn_id=self.koreai_conn_id)
+        return _hook(self.koreai_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
@@ -289,7 +303,7 @@ class DeleteContactListOperator(BaseOperator):
         *,
         contact_list_id: str,
         missing_ok: bool = False,
-        koreai_conn_id: str = KoreAIHook.default_conn_name,
+        koreai_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -299,7 +313,7 @@ class DeleteContactListOperator(BaseOperator):
 
     def get_hook(self) -> KoreAIHook:
         """A hook per execution: nothing (connection, session, token) outlives the task try."""
-        return KoreAIHook(koreai_conn_id=self.koreai_conn_id)
+        return _hook(self.koreai_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any] | None:
         try:
@@ -449,7 +463,7 @@ class AddContactsOperator(BaseOperator):
         max_invalid_rows: int | str = 0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         requests_per_minute: int | None = DEFAULT_REQUESTS_PER_MINUTE,
-        koreai_conn_id: str = KoreAIHook.default_conn_name,
+        koreai_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -468,11 +482,13 @@ class AddContactsOperator(BaseOperator):
 
     def get_hook(self) -> KoreAIHook:
         """A hook per execution: nothing (connection, session, token) outlives the task try."""
-        return KoreAIHook(koreai_conn_id=self.koreai_conn_id)
+        return _hook(self.koreai_conn_id)
 
     # -- arguments, checked before anything is read or sent
 
     def _source(self) -> str | Sequence[Any]:
+        from airflow_provider_koreai import contacts
+
         if self.path is not None:
             path = self.path
             if not isinstance(path, str | os.PathLike) or not os.fspath(path).strip():
@@ -493,6 +509,8 @@ class AddContactsOperator(BaseOperator):
             try:
                 value = json.loads(text)
             except ValueError:
+                import ast
+
                 try:
                     value = ast.literal_eval(text)
                 except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -510,6 +528,8 @@ class AddContactsOperator(BaseOperator):
         return value if isinstance(value, Sequence) else list(value)
 
     def _column_map(self) -> dict[str, str]:
+        from airflow_provider_koreai import contacts
+
         try:
             return contacts.check_column_map(self.column_map)
         except ValueError as error:
@@ -521,6 +541,8 @@ class AddContactsOperator(BaseOperator):
     # -- run
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_koreai import contacts
+
         try:
             name = validation.contact_list_name(self.contact_list_name, field="contact_list_name")
             max_invalid_rows = _non_negative_int(self.max_invalid_rows, "max_invalid_rows")

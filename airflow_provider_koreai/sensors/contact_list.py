@@ -7,8 +7,8 @@ expected count, either by poking from the worker (``mode="poke"`` or ``"reschedu
 ContactListIngestedTrigger` in the triggerer. Either way it only reads: send the contacts in an upstream
 task, on the worker (the hook's ``add_contacts``), never from a trigger.
 
-The DAG processor imports this module on every parse: it loads only Airflow's base classes and our light
-modules; the HTTP stack loads when the sensor runs.
+The DAG processor imports this module on every parse: it loads only Airflow's base classes and our
+dependency-free modules; the hook, the trigger and the HTTP stack load when the sensor runs.
 """
 
 from __future__ import annotations
@@ -29,17 +29,13 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_koreai import validation
+from airflow_provider_koreai.defaults import DEFAULT_CONN_ID, KOREAI_UI_COLOR
 from airflow_provider_koreai.exceptions import KoreAIError
-from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from airflow_provider_koreai.operators.contact_list import KOREAI_UI_COLOR
-from airflow_provider_koreai.triggers.contact_list import (
-    ContactListIngestedTrigger,
-    parse_record_count,
-    total_record_count,
-)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
 #: The XCom key that holds the final ``totalRecordCount`` (also the task's return value).
 XCOM_TOTAL_RECORD_COUNT = "total_record_count"
@@ -80,7 +76,7 @@ class ContactListIngestedSensor(BaseSensorOperator):
         *,
         contact_list_id: str,
         expected_count: int | str,
-        koreai_conn_id: str = KoreAIHook.default_conn_name,
+        koreai_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -92,7 +88,10 @@ class ContactListIngestedSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> KoreAIHook:
-        """One hook per task try (``poke`` mode reuses its session between pokes)."""
+        """One hook per task try (``poke`` mode reuses its session between pokes). Imported on first use:
+        parsing a DAG file never loads the HTTP stack."""
+        from airflow_provider_koreai.hooks.koreai import KoreAIHook
+
         return KoreAIHook(koreai_conn_id=self.koreai_conn_id)
 
     def _arguments(self) -> tuple[str, int]:
@@ -100,7 +99,7 @@ class ContactListIngestedSensor(BaseSensorOperator):
         try:
             return (
                 validation.contact_list_id(self.contact_list_id),
-                parse_record_count(self.expected_count, "expected_count"),
+                validation.record_count(self.expected_count, "expected_count"),
             )
         except KoreAIError as error:
             raise AirflowFailException(str(error)) from error
@@ -108,6 +107,8 @@ class ContactListIngestedSensor(BaseSensorOperator):
     def _read_count(self, contact_list_id: str) -> int | None:
         """The list's current count; ``None`` when Kore.ai could not answer for now (the hook's retries
         are spent on a 429, 5xx or connection failure), so that the sensor simply waits longer."""
+        from airflow_provider_koreai.triggers.contact_list import total_record_count
+
         try:
             data = self.hook.get_contact_list(contact_list_id)
             return total_record_count(data, f"GET {self.hook.contact_list_path(contact_list_id)}")
@@ -153,6 +154,8 @@ class ContactListIngestedSensor(BaseSensorOperator):
             raise
         if count is not None:
             return count
+        from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
+
         trigger = ContactListIngestedTrigger(
             contact_list_id=contact_list_id,
             expected_count=expected,

@@ -31,7 +31,6 @@ only when a trigger runs.
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -62,25 +61,6 @@ DEFAULT_POLL_INTERVAL_SECONDS = 60.0
 MIN_REQUEST_TIMEOUT_SECONDS = 1.0
 #: Tells the trigger's reads apart from the worker's in Kore.ai's (or a proxy's) access logs.
 USER_AGENT = f"airflow-provider-koreai/{__version__} (triggerer)"
-_DIGITS = re.compile(r"[0-9]+")
-
-
-def parse_record_count(value: Any, field: str) -> int:
-    """A whole number of contacts, at least 0: an ``int``, or its digits as a template renders them."""
-    if isinstance(value, bool):
-        raise KoreAIValidationError(field, f"must be a whole number of at least 0, got {value!r}")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        number = int(value.strip())
-    else:
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        raise KoreAIValidationError(
-            field, f"must be a whole number of at least 0 (or its digits as a string), got {shown}"
-        )
-    if number < 0:
-        raise KoreAIValidationError(field, f"must be at least 0, got {number}")
-    return number
 
 
 def total_record_count(contact_list: dict[str, Any], endpoint: str) -> int:
@@ -124,7 +104,7 @@ class ContactListIngestedTrigger(BaseTrigger):
     ) -> None:
         super().__init__()
         self.contact_list_id = validation.contact_list_id(contact_list_id)
-        self.expected_count = parse_record_count(expected_count, "expected_count")
+        self.expected_count = validation.record_count(expected_count, "expected_count")
         if (
             isinstance(poll_interval, bool)
             or not isinstance(poll_interval, int | float)

@@ -1,0 +1,17 @@
+"""Default values that DAG files see: in a module of their own, with no imports.
+
+The DAG processor imports our operators and sensor on every parse of every DAG file that uses them, and
+their signatures need these values at class-definition time. Keeping them here lets those modules load
+without the hook, the HTTP stack or the contact-file reader, which only a running task needs.
+"""
+
+from __future__ import annotations
+
+#: The connection id used when a DAG names none (``KoreAIHook.default_conn_name``).
+DEFAULT_CONN_ID = "koreai_default"
+#: Kore.ai's ingestion source for lists fed through the public API.
+DEFAULT_SOURCE = "passiveApiIntegration"
+#: Contacts per ``addContacts`` request.
+DEFAULT_CHUNK_SIZE = 1000
+#: The colour of our tasks in Airflow's graph view.
+KOREAI_UI_COLOR = "#e3f0ff"
