@@ -9,8 +9,10 @@ harmless for a read and would add the contacts twice for a write.
 In the triggerer, blocking calls stall every other trigger of the process, so:
 
 * the connection is read once per :meth:`~ContactListIngestedTrigger.run` with
-  ``BaseHook.aget_connection`` (Airflow >= 3.1; ``sync_to_async(BaseHook.get_connection)`` before), and
-  turned into the hook's validated :class:`~airflow_provider_koreai.connection.KoreAIConnectionConfig` in
+  ``common.compat``'s ``get_async_connection``, which picks the safe way for the running Airflow
+  (``aget_connection`` where it masks asynchronously, ``get_connection`` in a worker thread before
+  3.3.2, where ``aget_connection`` can raise ``DeadlockImminentError``), and turned into the hook's
+  validated :class:`~airflow_provider_koreai.connection.KoreAIConnectionConfig` in
   a worker thread (reading the extras hands them to the secrets masker, a blocking call to the
   supervisor);
 * each request is signed with a freshly minted JWT, minted in a worker thread for the same reason
@@ -36,7 +38,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
+from airflow.providers.common.compat.sdk import AirflowNotFoundException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_koreai import __version__, validation
@@ -175,7 +177,9 @@ class ContactListIngestedTrigger(BaseTrigger):
 
     async def _load_hook(self) -> KoreAIHook:
         """The hook, for its URL building and response parsing, with the connection read once, async."""
-        conn = await _aget_connection(self.koreai_conn_id)
+        from airflow.providers.common.compat.connection import get_async_connection
+
+        conn = await get_async_connection(self.koreai_conn_id)
         config = await asyncio.to_thread(KoreAIConnectionConfig.from_connection, conn)
         hook = KoreAIHook(koreai_conn_id=self.koreai_conn_id)
         # ``config`` is a cached_property: filled here, the hook never reads the connection (sync) again.
@@ -297,16 +301,6 @@ class ContactListIngestedTrigger(BaseTrigger):
                 "message": message,
             }
         )
-
-
-async def _aget_connection(conn_id: str) -> Any:
-    """The connection, without blocking the triggerer's event loop."""
-    aget_connection = getattr(BaseHook, "aget_connection", None)
-    if aget_connection is not None:  # Airflow >= 3.1
-        return await aget_connection(conn_id)
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(BaseHook.get_connection)(conn_id)
 
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
