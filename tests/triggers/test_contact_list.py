@@ -85,6 +85,10 @@ def test_serialize_round_trips_and_holds_no_secret(emulator: EmulatorServer) -> 
         "deadline": 1_900_000_000.5,
         "koreai_conn_id": "koreai_default",
         "poll_interval": 30.0,
+        "baseline_count": None,
+        "settle_polls": None,
+        "recent_counts": [],
+        "moved": False,
     }
     assert ContactListIngestedTrigger(**kwargs).serialize() == (classpath, kwargs)
     text = json.dumps(kwargs) + repr(trigger)
@@ -128,8 +132,11 @@ def test_success_once_the_contacts_are_ingested(emulator: EmulatorServer) -> Non
     assert event == {
         "status": "success",
         "contact_list_id": OVERDUE,
+        "rule": "target_reached",
         "expected_count": 6,
         "total_record_count": 6,
+        "baseline_count": 1,
+        "missing": 0,
     }
     sent = assert_only_reads(emulator)
     assert all(r["headers"]["iid"] == emulator.settings.iid for r in sent)
