@@ -227,6 +227,7 @@ class ContactListIngestedSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=verdict.total_record_count)
 
     def execute(self, context: Context) -> Any:
+        self._watch = None  # each try starts afresh (reschedule mode reloads the reads from the store)
         if not self.deferrable:
             try:
                 return super().execute(context)

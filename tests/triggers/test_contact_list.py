@@ -248,3 +248,25 @@ def test_missing_connection_is_an_error_event(emulator: EmulatorServer) -> None:
     assert event["status"] == "error"
     assert "koreai_nowhere" in event["message"]
     assert emulator.recorded_requests() == []
+
+
+def test_the_connection_comes_from_common_compat(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version-safe async helper (``aget_connection`` can raise DeadlockImminentError before
+    Airflow 3.3.2), not a private one of ours."""
+    from airflow.providers.common.compat import connection as compat_connection
+
+    original = compat_connection.get_async_connection
+    asked: list[str] = []
+
+    async def recording(conn_id: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(conn_id)
+        return await original(conn_id, *args, **kwargs)
+
+    monkeypatch.setattr(compat_connection, "get_async_connection", recording)
+
+    event = first_event(make_trigger(RENEWALS, expected=3))
+
+    assert event["status"] == "success"
+    assert asked == ["koreai_default"]
