@@ -75,7 +75,7 @@ def all_runs(deployed: Deployment) -> list[dict[str, Any]]:
 def wait_until_every_run_ended(deployed: Deployment, manual_expected: int) -> list[dict[str, Any]]:
     deadline = time.monotonic() + RUNS_DEADLINE_SECONDS
     last = ""
-    settled_polls = 0
+    quiet_polls = 0
     while time.monotonic() < deadline:
         deployed.check_alive()
         runs = all_runs(deployed)
@@ -94,8 +94,8 @@ def wait_until_every_run_ended(deployed: Deployment, manual_expected: int) -> li
             and by_type["asset_triggered"] >= 1
         )
         # Twice in a row, so that an asset-triggered run created just after the last load is not missed.
-        settled_polls = settled_polls + 1 if complete and not pending else 0
-        if settled_polls == 2:
+        quiet_polls = quiet_polls + 1 if complete and not pending else 0
+        if quiet_polls == 2:
             return runs
         time.sleep(3)
     raise AssertionError(f"not every run ended within {RUNS_DEADLINE_SECONDS} s: {last}")
@@ -178,6 +178,10 @@ def test_every_example_in_a_real_deployment(deployed: Deployment) -> None:
     )
     deferred_logs = [path for path in sensor_logs if "DEFERRED" in path.read_text(errors="replace")]
     assert deferred_logs, f"no wait_for_ingestion log says it deferred: {sensor_logs}"
+    trigger_logs = [path for path in sensor_logs if ".trigger." in path.name]
+    assert any("rule: " in path.read_text(errors="replace") for path in trigger_logs), (
+        f"no trigger log of the triggerer says how the wait ended: {trigger_logs}"
+    )
     say(
         f"deferred: {len(deferred_logs)} sensor log(s) say so; "
         f"the triggerer read Kore.ai {len(trigger_reads)} times"
