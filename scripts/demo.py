@@ -167,9 +167,9 @@ class TaskWatcher(threading.Thread):
         self.poll()
 
     def poll(self) -> None:
-        self.read_log()
         with contextlib.suppress(Exception):  # SQLite may be busy for a moment: read again later
             self.read_states()
+        self.read_log()
 
     def show(self, task_id: str, text: str) -> None:
         self.story.detail(f"+{time.monotonic() - self.started:5.1f}s  {task_id:<20} {text}")
