@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/example_dags
 
-.PHONY: install lint typecheck test demo clean
+.PHONY: install lint typecheck test demo e2e clean
 
 install: $(STAMP)
 
@@ -41,5 +41,10 @@ demo: $(STAMP)
 	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
 	$(BIN)/python scripts/demo.py
 
+# Every example DAG in a real deployment on loopback: api-server, scheduler, dag-processor, triggerer
+# (LocalExecutor, SQLite) and the emulator, each stopped by its process group (tests/e2e).
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e -m e2e -p no:cacheprovider -s $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo

@@ -48,15 +48,19 @@ class KoreAIConnectionConfig:
     retry_timeout: float | None = None
 
     @classmethod
-    def from_connection(cls, conn: Any) -> KoreAIConnectionConfig:
-        """Build from an Airflow ``Connection`` (or anything with the same attributes)."""
+    def from_connection(cls, conn: Any, *, subject: str | None = None) -> KoreAIConnectionConfig:
+        """Build from an Airflow ``Connection`` (or anything with the same attributes).
+
+        ``subject`` is how error messages name the connection; by default ``Kore.ai connection '<id>'``.
+        The UI's Test button tests an unsaved copy under a random temporary id, which would only confuse:
+        :meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.test_connection` passes a subject without it.
+        """
         conn_id = conn.conn_id or "<unnamed>"
-        extras = _Extras(conn_id, conn.extra_dejson or {})
+        label = subject or _subject(conn_id)
+        extras = _Extras(label, conn.extra_dejson or {})
 
         def missing(what: str, where: str, example: str) -> KoreAIConfigurationError:
-            return KoreAIConfigurationError(
-                f"Kore.ai connection {conn_id!r} has no {what}: set {where} ({example})."
-            )
+            return KoreAIConfigurationError(f"{label} has no {what}: set {where} ({example}).")
 
         if not (conn.host or "").strip():
             raise missing("host", "the Host field", "platform.kore.ai, or your on-prem host")
@@ -75,7 +79,9 @@ class KoreAIConnectionConfig:
         timeout = extras.positive_number("timeout", DEFAULT_TIMEOUT_SECONDS)
         return cls(
             conn_id=conn_id,
-            base_url=normalize_base_url(conn.host, port=conn.port, scheme=conn.schema, conn_id=conn_id),
+            base_url=normalize_base_url(
+                conn.host, port=conn.port, scheme=conn.schema, conn_id=conn_id, subject=label
+            ),
             client_id=client_id,
             client_secret=conn.password,
             iid=iid,
@@ -92,6 +98,10 @@ class KoreAIConnectionConfig:
         )
 
 
+def _subject(conn_id: str) -> str:
+    return f"Kore.ai connection {conn_id!r}"
+
+
 def is_loopback(hostname: str) -> bool:
     if hostname.lower() == "localhost":
         return True
@@ -102,7 +112,12 @@ def is_loopback(hostname: str) -> bool:
 
 
 def normalize_base_url(
-    host: str, *, port: int | None = None, scheme: str | None = None, conn_id: str = "<unnamed>"
+    host: str,
+    *,
+    port: int | None = None,
+    scheme: str | None = None,
+    conn_id: str = "<unnamed>",
+    subject: str | None = None,
 ) -> str:
     """``platform.kore.ai``, ``https://platform.kore.ai`` and ``https://platform.kore.ai/`` alike give
     ``https://platform.kore.ai``.
@@ -114,7 +129,7 @@ def normalize_base_url(
 
     def refuse(problem: str) -> KoreAIConfigurationError:
         return KoreAIConfigurationError(
-            f"Kore.ai connection {conn_id!r} has an unusable Host {host!r}: {problem}. "
+            f"{subject or _subject(conn_id)} has an unusable Host {host!r}: {problem}. "
             "Use the platform host, e.g. 'platform.kore.ai' or 'https://platform.kore.ai'."
         )
 
@@ -149,8 +164,8 @@ def normalize_base_url(
 class _Extras:
     """Typed access to connection extras, under their bare or ``extra__koreai__`` prefixed names."""
 
-    def __init__(self, conn_id: str, extras: dict[str, Any]) -> None:
-        self.conn_id = conn_id
+    def __init__(self, subject: str, extras: dict[str, Any]) -> None:
+        self.subject = subject
         self.extras = extras
 
     def raw(self, name: str) -> Any:
@@ -161,7 +176,7 @@ class _Extras:
         return None
 
     def error(self, name: str, problem: str) -> KoreAIConfigurationError:
-        return KoreAIConfigurationError(f"Kore.ai connection {self.conn_id!r}: extra {name!r} {problem}.")
+        return KoreAIConfigurationError(f"{self.subject}: extra {name!r} {problem}.")
 
     def text(self, name: str) -> str | None:
         value = self.raw(name)

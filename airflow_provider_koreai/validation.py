@@ -127,6 +127,14 @@ def record_count(value: Any, field: str) -> int:
     return number
 
 
+def settle_polls(value: Any, field: str = "settle_polls") -> int:
+    """How many unchanged reads end a wait short of its target: a whole number of at least 1."""
+    number = record_count(value, field)
+    if number < 1:
+        raise KoreAIValidationError(field, f"must be at least 1 (or None to never settle), got {number}")
+    return number
+
+
 def strict_bool(value: Any, field: str) -> bool:
     """A real boolean, as the hook sends it to Kore.ai as a JSON boolean."""
     if not isinstance(value, bool):

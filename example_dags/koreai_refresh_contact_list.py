@@ -2,13 +2,17 @@
 
 1. ``load_renewals_due`` lands this month's export (a CSV with one customer per row) and reports what it
    wrote. It stands for your real load; here it writes a small generated file.
-2. ``create_contact_list`` creates "Renewal Due - <Month YYYY>", or reuses it when a previous run (or a
-   retry) already did: re-running the DAG never creates a second list of the same name.
+2. ``create_contact_list`` creates "Renewal Calls - <Month YYYY>" (a name no other example uses), or
+   reuses it when a previous run (or a retry) already did: re-running the DAG never creates a second list
+   of the same name.
 3. ``update_contact_list`` refreshes the list's description and duplicate policy.
-4. ``add_contacts`` streams the CSV to Kore.ai in chunks (never loading it whole), paced under the
-   account's 60 requests/minute, and reports rows sent and rows rejected (with line numbers).
-5. ``wait_for_ingestion`` waits, in the triggerer (deferrable), until Kore.ai's asynchronous ingestion
-   shows every sent row in ``totalRecordCount``. The writes happen on the worker; the trigger only reads.
+4. ``add_contacts`` reads the list's count, then streams the CSV to Kore.ai in chunks (never loading it
+   whole), paced under the account's 60 requests/minute, and reports rows sent and rows rejected (with
+   line numbers), the count before sending and the count to wait for.
+5. ``wait_for_ingestion`` waits, in the triggerer (deferrable), for *this run's* rows: until
+   ``totalRecordCount`` reaches the count before sending plus the rows sent, or settles short of it
+   because the list (``allowDuplicates=false``) dropped contacts it already held, as on a re-run of the
+   same month. The writes happen on the worker; the trigger only reads.
 6. ``report`` summarises the run for the next task or a notification.
 
 The export must be readable by the worker that runs ``add_contacts``: in a distributed deployment (Celery,
@@ -72,7 +76,7 @@ with DAG(
         return {
             "path": str(path),
             "rows": rows,
-            "list_name": f"Renewal Due - {as_of.format('MMMM YYYY')}",
+            "list_name": f"Renewal Calls - {as_of.format('MMMM YYYY')}",
             "description": f"{rows} customers with a renewal due, loaded {as_of.to_date_string()}",
         }
 
@@ -105,10 +109,15 @@ with DAG(
 
     wait_for_ingestion = ContactListIngestedSensor(
         task_id="wait_for_ingestion",
-        contact_list_id="{{ ti.xcom_pull(task_ids='create_contact_list', key='contact_list_id') }}",
-        expected_count="{{ ti.xcom_pull(task_ids='add_contacts', key='rows_sent') }}",
+        contact_list_id="{{ ti.xcom_pull(task_ids='add_contacts', key='contact_list_id') }}",
+        # This run's rows: the count before sending plus the rows sent, not the rows sent alone.
+        expected_count="{{ ti.xcom_pull(task_ids='add_contacts', key='expected_count') }}",
+        baseline_count="{{ ti.xcom_pull(task_ids='add_contacts', key='count_before') }}",
         deferrable=True,
-        poke_interval=30,
+        # 6 reads a minute, well under Kore.ai's 60; a re-run whose contacts are all duplicates ends
+        # after 4 unchanged reads (40 s): keep that above the time Kore.ai takes to start ingesting.
+        poke_interval=10,
+        settle_polls=4,
         timeout=60 * 60,
     )
 
@@ -120,6 +129,7 @@ with DAG(
             "rows_sent": ti.xcom_pull(task_ids="add_contacts", key="rows_sent"),
             "rows_rejected": ti.xcom_pull(task_ids="add_contacts", key="rows_rejected"),
             "total_record_count": ti.xcom_pull(task_ids="wait_for_ingestion"),
+            "ingestion": ti.xcom_pull(task_ids="wait_for_ingestion", key="ingestion"),
         }
         print(f"Kore.ai contact list refreshed: {summary}")
         return summary

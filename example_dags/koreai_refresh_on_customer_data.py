@@ -33,12 +33,12 @@ CUSTOMER_DATA = Asset(name="customer_data_renewals_due", uri="warehouse://crm/re
 
 #: The Kore.ai list this pipeline maintains. A constant rather than a DAG Param: outlets are fixed when
 #: the file is parsed, so a run-time list id would make the outlet event below name the wrong list.
-CONTACT_LIST_ID = "cl-demo-renewals-due"
+CONTACT_LIST_ID = "cl-demo-warehouse-renewals"
 
 #: The contact list as an asset. Airflow 3 accepts any URI scheme except the reserved ``airflow``, and
 #: normalises only schemes a provider registers (``s3``, ``postgres``...), so this URI is stored exactly as
 #: written: ``koreai`` as the scheme, ``contact-lists`` as the authority, the list id as the path. Consumers
-#: declare ``schedule=[Asset("koreai://contact-lists/cl-demo-renewals-due")]``.
+#: declare ``schedule=[Asset("koreai://contact-lists/cl-demo-warehouse-renewals")]``.
 CONTACT_LIST = Asset(f"koreai://contact-lists/{CONTACT_LIST_ID}")
 
 #: What ``read_load_summary`` needs from the event's extra; an event created by hand (UI or REST API)
@@ -64,7 +64,7 @@ with DAG(
         summary: dict[str, str | int] = {
             "rows": rows,
             "loaded_at": as_of.to_iso8601_string(),
-            "list_name": f"Renewal Due - {as_of.format('MMMM YYYY')}",
+            "list_name": f"Warehouse Renewals - {as_of.format('MMMM YYYY')}",
             "description": f"{rows} customers with a renewal due, loaded {as_of.to_date_string()}",
         }
         # Stored with the asset event in the metadata DB, readable from any worker.

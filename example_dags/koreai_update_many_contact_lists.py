@@ -8,17 +8,19 @@ instance per list at run time: each one is retried, logged and shown in the grid
 segment needs no change to the DAG's structure.
 
 Which Kore.ai list serves which segment is the ``contact_lists`` parameter (segment -> list id); its
-defaults are the lists the local emulator is seeded with. Trigger with other ids for other lists, or leave
-a segment out to skip it.
+defaults are lists the local emulator is seeded with for this example alone, so it runs next to the other
+examples in any order. Trigger with other ids for other lists, or leave a segment out to skip it.
 
-Rate limit: Kore.ai allows 60 requests per minute per account, across all Contact Center APIs. Every
-mapped instance runs in the ``koreai_api`` pool, which caps how many call Kore.ai at the same time (here
-and in any other DAG that uses the pool). Create it once per deployment::
+Rate limit: Kore.ai allows 60 requests per minute per account, across all Contact Center APIs.
+``max_active_tis_per_dag=1`` lets one mapped instance call Kore.ai at a time, in this DAG, with nothing to
+set up. When several DAGs call the same account, a pool shared by all of them is the better cap: create it
+once per deployment and pass ``pool="koreai_api"`` to every Kore.ai task (README, "Rate limits and
+pools")::
 
     airflow pools set koreai_api 1 "Kore.ai API: 60 requests/minute per account"
 
-The scheduler does not queue tasks whose pool does not exist: without the pool, ``update_contact_list``
-stays scheduled. The pool caps concurrency, not the request rate; on a 429 the hook waits as long as
+Do not reference a pool the deployment lacks: the scheduler never queues such tasks, they stay
+``scheduled``. Either cap limits concurrency, not the request rate; on a 429 the hook waits as long as
 Kore.ai's ``Retry-After`` asks (or backs off exponentially), and the task's own retries come on top.
 
 Connection: ``koreai_default`` (see the README), for instance from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
@@ -31,18 +33,15 @@ from airflow.sdk import DAG, Param, task
 
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
 
-#: Pool shared by every task that calls Kore.ai (see the module docstring).
-KOREAI_POOL = "koreai_api"
-
 #: Segment -> (list name, description). ``{month}``, ``{date}`` and ``{rows}`` come from the load.
 SEGMENTS: dict[str, tuple[str, str]] = {
-    "renewals_due": (
-        "Renewal Due - {month}",
-        "{rows} customers with a renewal due, loaded {date}",
-    ),
     "overdue_invoices": (
         "Overdue Invoices - {month}",
         "{rows} customers with an invoice more than 30 days overdue, loaded {date}",
+    ),
+    "churn_risk": (
+        "Churn Risk - {month}",
+        "{rows} customers whose usage dropped last month, loaded {date}",
     ),
 }
 
@@ -57,8 +56,8 @@ with DAG(
     params={
         "contact_lists": Param(
             {
-                "renewals_due": "cl-demo-renewals-due",
                 "overdue_invoices": "cl-demo-overdue-invoices",
+                "churn_risk": "cl-demo-churn-risk",
             },
             type="object",
             minProperties=1,
@@ -79,7 +78,7 @@ with DAG(
         contact_lists = (params or {})["contact_lists"]
         as_of = data_interval_end or pendulum.now("UTC")
         # What the load reported per segment; a real task would query the warehouse here.
-        rows = {"renewals_due": 1284, "overdue_invoices": 97}
+        rows = {"overdue_invoices": 97, "churn_risk": 412}
         plan = []
         for segment, contact_list_id in contact_lists.items():
             name, description = SEGMENTS[segment]
@@ -99,7 +98,8 @@ with DAG(
 
     UpdateContactListOperator.partial(
         task_id="update_contact_list",
-        pool=KOREAI_POOL,
+        # One instance at a time calls Kore.ai; needs no pool (see the module docstring).
+        max_active_tis_per_dag=1,
         allow_duplicates=False,
         # The hook already retries 429, 5xx and transport errors within a call; these retries are for
         # longer outages.

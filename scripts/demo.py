@@ -1,31 +1,72 @@
-"""``make demo``: the core example DAG, run by real Airflow against the local Kore.ai emulator.
+"""``make demo``: the full contact-list refresh, run by real Airflow against the local Kore.ai emulator.
 
-Starts the emulator as a separate process on a free loopback port, points ``koreai_default`` at it
-through ``AIRFLOW_CONN_KOREAI_DEFAULT`` (environment only: nothing secret is written to disk), runs
-``example_dags/koreai_update_contact_list.py`` with ``dag.test()`` against the migrated metadata DB in
-``AIRFLOW_HOME``, prints what landed in XCom and the list as the emulator now holds it, and stops the
-emulator by PID. Exits non-zero if anything failed.
+The story it prints, step by step:
+
+1. the emulator starts as a separate process on a free loopback port, ingesting contacts a few seconds
+   after accepting them, as Kore.ai does asynchronously;
+2. ``koreai_default`` points at it through ``AIRFLOW_CONN_KOREAI_DEFAULT`` (environment only: nothing
+   secret is written to disk);
+3. ``example_dags/koreai_refresh_contact_list.py`` runs with ``dag.test()`` against the migrated metadata
+   DB in ``AIRFLOW_HOME``; each task's state is printed as it changes, including ``deferred`` while the
+   sensor waits in the trigger for Kore.ai to ingest this run's contacts;
+4. the XComs (the count before sending, the count to wait for, the rule that ended the wait) and the list
+   as the emulator now holds it;
+5. the emulator stops, by PID.
+
+Airflow's own logging goes to a file (its path is printed), not to the screen. Exits non-zero if anything
+failed, or if the sensor did not defer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DAG_ID = "koreai_update_contact_list"
-LIST_ID = "cl-demo-renewals-due"
+DAG_ID = "koreai_refresh_contact_list"
+TASK_ORDER = (
+    "load_renewals_due",
+    "create_contact_list",
+    "update_contact_list",
+    "add_contacts",
+    "wait_for_ingestion",
+    "report",
+)
+CUSTOMERS = 120
+#: Long enough that the sensor's first check on the worker comes before the rows are in: it defers.
+INGESTION_DELAY_SECONDS = 4.0
+#: The example polls every 10 s, as it should against Kore.ai; 2 s keeps the demo short.
+POKE_INTERVAL_SECONDS = 2.0
 STARTUP_TIMEOUT_SECONDS = 30.0
 BANNER = "Kore.ai emulator listening on "
 CONN_PREFIX = "AIRFLOW_CONN_KOREAI_DEFAULT="
+
+
+class Story:
+    """Numbered steps on the real terminal, whatever happens to file descriptors 1 and 2."""
+
+    def __init__(self) -> None:
+        self.out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+        self.step = 0
+
+    def say(self, text: str) -> None:
+        self.step += 1
+        self.out.write(f"[{self.step}] {text}\n")
+
+    def detail(self, text: str) -> None:
+        self.out.write(f"      {text}\n")
 
 
 def _lines(stream: IO[str], lines: queue.Queue[str]) -> None:
@@ -33,10 +74,20 @@ def _lines(stream: IO[str], lines: queue.Queue[str]) -> None:
         lines.put(line)
 
 
-def start_emulator() -> tuple[subprocess.Popen[str], dict[str, Any]]:
+def start_emulator(log: IO[str]) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
     """Start the emulator on port 0 and read the URL and the connection it prints (bounded wait)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_koreai.emulator", "--host", "127.0.0.1", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_koreai.emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--ingestion-delay",
+            str(INGESTION_DELAY_SECONDS),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -45,22 +96,22 @@ def start_emulator() -> tuple[subprocess.Popen[str], dict[str, Any]]:
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    url = None
+    url = ""
     while time.monotonic() < deadline:
         try:
-            line = lines.get(timeout=0.5).strip()
+            line = lines.get(timeout=0.5)
         except queue.Empty:
             if process.poll() is not None:
                 break
             continue
+        log.write(f"emulator: {line}")
+        line = line.strip()
         if line.startswith(BANNER):
             url = line.removeprefix(BANNER)
         elif line.startswith(CONN_PREFIX):
-            connection = json.loads(line.removeprefix(CONN_PREFIX).strip("'"))
-            print(f"Emulator (pid {process.pid}) listening on {url}")
-            return process, connection
+            return process, url, json.loads(line.removeprefix(CONN_PREFIX).strip("'"))
     stop_emulator(process)
-    raise SystemExit("The Kore.ai emulator did not start; see the output above.")
+    raise SystemExit("The Kore.ai emulator did not start; see the log.")
 
 
 def stop_emulator(process: subprocess.Popen[str]) -> None:
@@ -73,45 +124,171 @@ def stop_emulator(process: subprocess.Popen[str]) -> None:
             process.wait(timeout=10)
 
 
-def run_dag() -> int:
-    from airflow.dag_processing.dagbag import DagBag
+@contextlib.contextmanager
+def output_to(path: Path) -> Iterator[IO[str]]:
+    """Send everything written to file descriptors 1 and 2 (Airflow's logging included) to ``path``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with path.open("a", encoding="utf-8", buffering=1) as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield log
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
+
+class TaskWatcher(threading.Thread):
+    """Prints each task's state as it changes while ``dag.test()`` runs: read from the metadata DB, and
+    from Airflow's log for what the DB does not show for long (the deferral, the trigger's polls)."""
+
+    _DEFERRED = re.compile(r"Pausing task as DEFERRED.*task_id=(\S+)")
+    _TRIGGER = re.compile(r"\] (Kore\.ai list .*?) \[airflow_provider_koreai\.triggers")
+
+    def __init__(self, story: Story, started: float, log_path: Path) -> None:
+        super().__init__(daemon=True)
+        self.story = story
+        self.started = started
+        self.log_path = log_path
+        self.offset = log_path.stat().st_size
+        self.stop = threading.Event()
+        self.seen: dict[str, str] = {}
+        self.deferred = False
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.poll()
+        self.poll()
+
+    def poll(self) -> None:
+        with contextlib.suppress(Exception):  # SQLite may be busy for a moment: read again later
+            self.read_states()
+        self.read_log()
+
+    def show(self, task_id: str, text: str) -> None:
+        self.story.detail(f"+{time.monotonic() - self.started:5.1f}s  {task_id:<20} {text}")
+
+    def read_log(self) -> None:
+        with self.log_path.open(encoding="utf-8", errors="replace") as log:
+            log.seek(self.offset)
+            text = log.read()
+        complete = text.rfind("\n") + 1
+        self.offset += len(text[:complete].encode("utf-8"))
+        for line in text[:complete].splitlines():
+            if deferred := self._DEFERRED.search(line):
+                self.deferred = True
+                self.seen[deferred.group(1)] = "deferred"
+                self.show(
+                    deferred.group(1), "deferred  <- the trigger waits in the triggerer, no worker slot"
+                )
+            elif polled := self._TRIGGER.search(line):
+                self.show("  (trigger)", polled.group(1))
+
+    def read_states(self) -> None:
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            rows = session.execute(
+                select(TaskInstance.task_id, TaskInstance.state).where(TaskInstance.dag_id == DAG_ID)
+            ).all()
+        for task_id, state in sorted(rows, key=lambda row: TASK_ORDER.index(row[0])):
+            if state is None or self.seen.get(task_id) == str(state):
+                continue
+            if self.seen.get(task_id) == "deferred" and str(state) in ("scheduled", "queued"):
+                continue  # back in the queue to resume: the log said more already
+            self.seen[task_id] = str(state)
+            self.show(task_id, str(state))
+
+
+def run_dag(story: Story, log_path: Path, export_dir: str) -> int:
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
-    bag = DagBag(dag_folder=str(REPO_ROOT / "example_dags"))
-    if bag.import_errors:
-        print(f"DAG import errors: {bag.import_errors}", file=sys.stderr)
-        return 1
-    dag = bag.get_dag(DAG_ID)
-    assert dag is not None, DAG_ID
-    dag_run = dag.test(run_conf={"contact_list_id": LIST_ID})
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow < 3.1
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
-    ti = dag_run.get_task_instance("update_contact_list")
-    contact_list_id = ti.xcom_pull(task_ids="update_contact_list", key="contact_list_id")
-    body = ti.xcom_pull(task_ids="update_contact_list", key="body")
-    print()
-    print("=" * 72)
-    print(f"DAG run {dag_run.run_id}: {dag_run.state}")
-    print(f"XCom contact_list_id: {contact_list_id}")
-    print(f"XCom body:            {json.dumps(body, indent=2, sort_keys=True)}")
-    if dag_run.state != "success" or contact_list_id != LIST_ID:
-        print("The example DAG did not succeed.", file=sys.stderr)
+    story.say(f"Running DAG {DAG_ID} with dag.test(): {CUSTOMERS} customers, task states as they change")
+    started = time.monotonic()
+    with output_to(log_path):
+        watcher = TaskWatcher(story, started, log_path)
+        bag = DagBag(dag_folder=str(REPO_ROOT / "example_dags"))
+        if bag.import_errors:
+            story.detail(f"DAG import errors: {bag.import_errors}")
+            return 1
+        dag = bag.get_dag(DAG_ID)
+        assert dag is not None, DAG_ID
+        sensor = dag.get_task("wait_for_ingestion")
+        sensor.poke_interval = POKE_INTERVAL_SECONDS
+        watcher.start()
+        try:
+            dag_run = dag.test(run_conf={"export_dir": export_dir, "customers": CUSTOMERS})
+        finally:
+            watcher.stop.set()
+            watcher.join(timeout=5)
+    story.detail(f"DAG run {dag_run.run_id}: {dag_run.state} in {time.monotonic() - started:.1f} s")
+
+    def xcom(task_id: str, key: str = "return_value") -> Any:
+        return dag_run.get_task_instance(task_id).xcom_pull(task_ids=task_id, key=key)
+
+    story.say("What the tasks handed on (XCom)")
+    list_id = xcom("add_contacts", "contact_list_id")
+    story.detail(f"create_contact_list  contact_list_id={xcom('create_contact_list', 'contact_list_id')}")
+    story.detail(
+        f"add_contacts         rows_sent={xcom('add_contacts', 'rows_sent')} "
+        f"count_before={xcom('add_contacts', 'count_before')} "
+        f"expected_count={xcom('add_contacts', 'expected_count')}"
+    )
+    ingestion = xcom("wait_for_ingestion", "ingestion")
+    story.detail(f"wait_for_ingestion   {json.dumps(ingestion)}")
+    story.detail(f"report               {json.dumps(xcom('report'))}")
+
+    if dag_run.state != "success" or not list_id:
+        story.say(f"The example DAG did not succeed: see {log_path}")
         return 1
-    stored = KoreAIHook().get_contact_list(LIST_ID)
-    shown = {key: stored.get(key) for key in ("_id", "name", "description", "allowDuplicates", "updatedAt")}
-    print(f"The list in the emulator now: {json.dumps(shown, indent=2)}")
-    print("=" * 72)
+    story.say("The list as the emulator now holds it")
+    stored = KoreAIHook().get_contact_list(list_id)
+    for key in ("_id", "name", "description", "totalRecordCount", "allowDuplicates", "updatedAt"):
+        story.detail(f"{key:<17} {stored.get(key)}")
+    if not watcher.deferred:
+        story.say("The sensor never deferred: the demo expected it to wait in the triggerer")
+        return 1
     return 0
 
 
 def main() -> int:
-    process, connection = start_emulator()
+    story = Story()
+    # Outlives the throwaway AIRFLOW_HOME, so that it can still be read after the demo.
+    log_path = Path(os.environ.get("KOREAI_DEMO_LOG") or REPO_ROOT / ".demo" / "airflow.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text("", encoding="utf-8")
+    with log_path.open("a", encoding="utf-8") as log:
+        process, url, connection = start_emulator(log)
+    story.say(
+        f"Kore.ai emulator up at {url} (pid {process.pid}); it ingests contacts "
+        f"{INGESTION_DELAY_SECONDS:g} s after accepting them"
+    )
     try:
         os.environ["AIRFLOW_CONN_KOREAI_DEFAULT"] = json.dumps(connection)
-        return run_dag()
+        story.say(
+            f"Connection koreai_default: host {connection['host']}, client id {connection['login']}, "
+            "secret from the environment (never printed)"
+        )
+        story.detail(f"Airflow's full log: {log_path}")
+        with tempfile.TemporaryDirectory(prefix="koreai-exports-") as export_dir:
+            code = run_dag(story, log_path, export_dir)
     finally:
         stop_emulator(process)
-        print(f"Emulator (pid {process.pid}) stopped.")
+        story.say(f"Emulator (pid {process.pid}) stopped. Airflow's full log: {log_path}")
+    return code
 
 
 if __name__ == "__main__":

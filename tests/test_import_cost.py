@@ -29,6 +29,7 @@ PARSE_TIME = {
     "airflow_provider_koreai",
     "airflow_provider_koreai.defaults",
     "airflow_provider_koreai.exceptions",
+    "airflow_provider_koreai.ingestion",
     "airflow_provider_koreai.validation",
     "airflow_provider_koreai.operators",
     "airflow_provider_koreai.operators.contact_list",

@@ -56,7 +56,14 @@ class ContactList:
 
 
 def _seed_lists() -> list[ContactList]:
-    """Two realistic lists with fixed ids so demos and tests can address them without creating anything."""
+    """Realistic lists with fixed ids so demos and tests can address them without creating anything.
+
+    Each example DAG that updates lists by id owns its own seeded lists (and names them distinctly), so
+    the examples can run in any order, at the same time, against one emulator:
+    ``koreai_update_contact_list`` owns ``cl-demo-renewals-due``, ``koreai_update_many_contact_lists``
+    owns ``cl-demo-overdue-invoices`` and ``cl-demo-churn-risk``, ``koreai_refresh_on_customer_data``
+    owns ``cl-demo-warehouse-renewals``; ``koreai_refresh_contact_list`` creates its own.
+    """
     return [
         ContactList(
             id="cl-demo-renewals-due",
@@ -107,6 +114,24 @@ def _seed_lists() -> list[ContactList]:
                     "timeZone": "Europe/London",
                 },
             ],
+        ),
+        ContactList(
+            id="cl-demo-churn-risk",
+            name="Churn Risk",
+            description="Customers whose usage dropped last month",
+            source="passiveApiIntegration",
+            allow_duplicates=False,
+            created_at="2025-07-30T14:45:00.000Z",
+            updated_at="2025-07-30T14:45:00.000Z",
+        ),
+        ContactList(
+            id="cl-demo-warehouse-renewals",
+            name="Warehouse Renewals",
+            description="Renewals due, as loaded by the warehouse",
+            source="passiveApiIntegration",
+            allow_duplicates=False,
+            created_at="2025-07-31T08:00:00.000Z",
+            updated_at="2025-07-31T08:00:00.000Z",
         ),
     ]
 

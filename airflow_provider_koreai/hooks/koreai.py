@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 CONTACT_LIST_PREFIX = "/agentassist/api/v1/public/{iid}/campaign/contactList"
 #: Adding contacts lives under another prefix, and addresses the list by name (reference 3.6).
 ADD_CONTACTS_PATH = "/api/1.1/public/{iid}/campaign/contactList/addContacts"
+#: How ``test_connection`` names the connection: the UI tests it under a random temporary id.
+TEST_CONNECTION_SUBJECT = "This Kore.ai connection"
 MAX_PAGE_SIZE = 1000
 
 _AUTH_HINT = (
@@ -406,8 +408,15 @@ class KoreAIHook(BaseHook):
         return data
 
     def test_connection(self) -> tuple[bool, str]:
-        """One authenticated read, without retries, for the UI's Test button."""
+        """One authenticated read, without retries, for the UI's Test button.
+
+        The UI tests an unsaved copy of the form under a random temporary connection id: the messages
+        say "this connection" rather than name that id.
+        """
         try:
+            self.config = KoreAIConnectionConfig.from_connection(
+                self.get_connection(self.koreai_conn_id), subject=TEST_CONNECTION_SUBJECT
+            )
             lists = self._list_contact_lists(max_attempts=1)
         except KoreAIError as exc:
             return False, str(exc)

@@ -438,9 +438,18 @@ class AddContactsOperator(BaseOperator):
         by every Contact Center call); ``None`` disables pacing. Not templated.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
 
-    XCom: keys ``rows_sent``, ``rows_rejected``, ``chunks_sent``; ``return_value`` is a summary with the
-    same counts plus ``rejected``, the first rejected rows as ``"line 12: no phoneNumber"``. Kore.ai
-    ingests asynchronously: the list's ``totalRecordCount`` grows after the task ends.
+    **What to wait for.** Kore.ai ingests asynchronously: the list's ``totalRecordCount`` grows after the
+    task ends, from whatever the list already held. So, before sending, the operator looks the list up by
+    name (one read, which also fails the task before anything is sent if there is no such list) and
+    pushes its count as ``count_before``, and ``count_before + rows_sent`` as ``expected_count``: the
+    two values :class:`~airflow_provider_koreai.sensors.contact_list.ContactListIngestedSensor` takes as
+    ``baseline_count`` and ``expected_count``. Should an earlier try's contacts still be in flight when
+    the count is read, the baseline is low by that much; the sensor's ``settled`` rule covers a list
+    that drops them as duplicates.
+
+    XCom: keys ``rows_sent``, ``rows_rejected``, ``chunks_sent``, ``contact_list_id``, ``count_before``,
+    ``expected_count``; ``return_value`` is a summary with the same values plus ``rejected``, the first
+    rejected rows as ``"line 12: no phoneNumber"``.
     """
 
     template_fields: Sequence[str] = (
@@ -587,12 +596,16 @@ class AddContactsOperator(BaseOperator):
             else "no pacing",
         )
 
+        # The count before sending: the sensor waits for count_before + rows_sent.
+        hook = self.get_hook()
+        contact_list_id, count_before = self._count_before(hook, name)
+
         # Pass 2: stream the valid rows to the hook, which pulls one chunk at a time.
         sending = contacts.RejectTally(limit=max_invalid_rows, keep=0)
         progress = _UploadProgress(self.chunk_size)
         rows = contacts.iter_rows(source, column_map, on_reject=sending.add)
         try:
-            result = self.get_hook().add_contacts(
+            result = hook.add_contacts(
                 name,
                 progress.feed(rows),
                 chunk_size=self.chunk_size,
@@ -612,12 +625,43 @@ class AddContactsOperator(BaseOperator):
 
         summary: dict[str, Any] = {
             "contact_list_name": name,
+            "contact_list_id": contact_list_id,
             "rows_sent": result["rows_sent"],
             "chunks_sent": result["chunks_sent"],
             "rows_rejected": sending.count,
             "rejected": checked.reasons,
+            "count_before": count_before,
+            "expected_count": count_before + result["rows_sent"],
         }
         ti = context["ti"]
-        for key in ("rows_sent", "rows_rejected", "chunks_sent"):
+        for key in (
+            "rows_sent",
+            "rows_rejected",
+            "chunks_sent",
+            "contact_list_id",
+            "count_before",
+            "expected_count",
+        ):
             ti.xcom_push(key=key, value=summary[key])
         return summary
+
+    def _count_before(self, hook: KoreAIHook, name: str) -> tuple[str, int]:
+        """The list's id and ``totalRecordCount`` before anything is sent; an unknown name fails here."""
+        from airflow_provider_koreai.triggers.contact_list import total_record_count
+
+        try:
+            found = hook.find_contact_list(name)
+            if found is None:
+                raise AirflowFailException(
+                    f"Kore.ai has no contact list named {name!r}; nothing was sent. Create it first, e.g. "
+                    "with CreateContactListOperator."
+                )
+            list_id = _contact_list_id(found)
+            if not isinstance(found.get("totalRecordCount"), int):
+                # The list of lists may omit the count: read the list itself.
+                found = hook.get_contact_list(list_id)
+            count = total_record_count(found, f"GET {hook.contact_list_path(list_id)}")
+        except KoreAIError as error:
+            raise _fail_permanently(error) from error
+        self.log.info("Kore.ai list %r (%s) holds %d contact(s) before sending", name, list_id, count)
+        return list_id, count

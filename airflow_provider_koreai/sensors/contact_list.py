@@ -1,8 +1,10 @@
 """``ContactListIngestedSensor``: wait until Kore.ai has ingested the contacts sent to a list.
 
 Adding contacts is asynchronous on Kore.ai's side, with no job id (reference 3.6); the list's
-``totalRecordCount`` (reference 3.3) is the only sign of progress. This sensor waits for it to reach an
-expected count, either by poking from the worker (``mode="poke"`` or ``"reschedule"``) or, with
+``totalRecordCount`` (reference 3.3) is the only sign of progress. This sensor waits for *this run's*
+contacts, by the rule of :mod:`airflow_provider_koreai.ingestion` (target ``baseline + rows sent`` reached,
+or the count settled short of it because duplicates were dropped), either by poking from the worker
+(``mode="poke"`` or ``"reschedule"``) or, with
 ``deferrable=True``, by handing the wait to :class:`~airflow_provider_koreai.triggers.contact_list.
 ContactListIngestedTrigger` in the triggerer. Either way it only reads: send the contacts in an upstream
 task, on the worker (the hook's ``add_contacts``), never from a trigger.
@@ -31,6 +33,12 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.defaults import DEFAULT_CONN_ID, KOREAI_UI_COLOR
 from airflow_provider_koreai.exceptions import KoreAIError
+from airflow_provider_koreai.ingestion import (
+    DEFAULT_SETTLE_POLLS,
+    IngestionVerdict,
+    IngestionWatch,
+    allow_duplicates_of,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -39,6 +47,10 @@ if TYPE_CHECKING:
 
 #: The XCom key that holds the final ``totalRecordCount`` (also the task's return value).
 XCOM_TOTAL_RECORD_COUNT = "total_record_count"
+#: The XCom key that says which rule ended the wait (``IngestionVerdict.as_dict()``).
+XCOM_INGESTION = "ingestion"
+#: Key of the ingestion state in Airflow's task state store, between reschedule-mode pokes.
+STATE_KEY = "koreai_ingestion_watch"
 #: Airflow's own deferral timeout is a backstop (e.g. a triggerer down past the deadline); it is set this
 #: much later than the trigger's deadline so that the trigger's timeout event, which says what count was
 #: reached, normally arrives first.
@@ -46,12 +58,33 @@ DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
 
 
 class ContactListIngestedSensor(BaseSensorOperator):
-    """Wait until a Kore.ai contact list's ``totalRecordCount`` reaches ``expected_count``.
+    """Wait until Kore.ai has ingested the contacts this run sent to a list.
+
+    The wait ends by one of two rules (:mod:`airflow_provider_koreai.ingestion`), reported in the log and
+    in XCom: ``target_reached`` (``totalRecordCount >= expected_count``) or ``settled`` (the count stopped
+    changing for ``settle_polls`` reads short of the target, after it moved or on a list that disallows
+    duplicates: the missing contacts were dropped as duplicates). Otherwise it times out with an error
+    that gives the baseline, the last count and the target.
+
+    Fed by :class:`~airflow_provider_koreai.operators.contact_list.AddContactsOperator`, which reads the
+    count before sending::
+
+        ContactListIngestedSensor(
+            task_id="wait_for_ingestion",
+            contact_list_id="{{ ti.xcom_pull(task_ids='add_contacts', key='contact_list_id') }}",
+            expected_count="{{ ti.xcom_pull(task_ids='add_contacts', key='expected_count') }}",
+            baseline_count="{{ ti.xcom_pull(task_ids='add_contacts', key='count_before') }}",
+        )
 
     :param contact_list_id: id of the list (``cl-...``). Templated.
-    :param expected_count: how many contacts the list must hold (``totalRecordCount >= expected_count``);
-        a whole number of at least 0, or its digits as a string (what a Jinja template renders).
-        Templated.
+    :param expected_count: how many contacts the list must hold once this run's contacts are in
+        (``baseline + rows sent``); a whole number of at least 0, or its digits as a string (what a Jinja
+        template renders). Templated.
+    :param baseline_count: the list's count before the contacts were sent; ``None`` takes the first count
+        the sensor reads. Templated.
+    :param settle_polls: how many consecutive unchanged reads end the wait short of the target (default
+        3); ``None`` waits for the target or the timeout. Keep ``settle_polls * poke_interval`` above the
+        time Kore.ai takes to start ingesting.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
     :param deferrable: wait in the triggerer instead of occupying a worker slot; default: Airflow's
         ``[operators] default_deferrable``. The worker checks once first and returns at once if the count
@@ -65,10 +98,15 @@ class ContactListIngestedSensor(BaseSensorOperator):
     (the hook retries each poke first); an unknown list (404), refused credentials (401/403) or an answer
     without a ``totalRecordCount`` fail the task at once, without retries.
 
-    XCom: the final count, as ``return_value`` and under the key ``total_record_count``.
+    XCom: the final count, as ``return_value`` and under the key ``total_record_count``; under the key
+    ``ingestion``, ``{"rule", "total_record_count", "expected_count", "baseline_count", "missing"}``.
+
+    In ``reschedule`` mode each poke runs in a new process; the reads are carried between pokes in
+    Airflow's task state store (Airflow 3.3+). Where there is none, ``settled`` can only use the reads of
+    one poke, so it never applies with ``settle_polls`` above 0: prefer ``deferrable=True``.
     """
 
-    template_fields: Sequence[str] = ("contact_list_id", "expected_count", "koreai_conn_id")
+    template_fields: Sequence[str] = ("contact_list_id", "expected_count", "baseline_count", "koreai_conn_id")
     ui_color = KOREAI_UI_COLOR
 
     def __init__(
@@ -76,6 +114,8 @@ class ContactListIngestedSensor(BaseSensorOperator):
         *,
         contact_list_id: str,
         expected_count: int | str,
+        baseline_count: int | str | None = None,
+        settle_polls: int | None = DEFAULT_SETTLE_POLLS,
         koreai_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
@@ -83,8 +123,16 @@ class ContactListIngestedSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         self.contact_list_id = contact_list_id
         self.expected_count = expected_count
+        self.baseline_count = baseline_count
+        if settle_polls is not None:
+            try:
+                settle_polls = validation.settle_polls(settle_polls)
+            except KoreAIError as error:
+                raise ValueError(str(error)) from None
+        self.settle_polls = settle_polls
         self.koreai_conn_id = koreai_conn_id
         self.deferrable = deferrable
+        self._watch: IngestionWatch | None = None
 
     @cached_property
     def hook(self) -> KoreAIHook:
@@ -94,66 +142,117 @@ class ContactListIngestedSensor(BaseSensorOperator):
 
         return KoreAIHook(koreai_conn_id=self.koreai_conn_id)
 
-    def _arguments(self) -> tuple[str, int]:
+    def _arguments(self) -> tuple[str, int, int | None]:
         """The rendered arguments, checked before any request; a bad one fails the task for good."""
         try:
             return (
                 validation.contact_list_id(self.contact_list_id),
                 validation.record_count(self.expected_count, "expected_count"),
+                None
+                if self.baseline_count is None
+                else validation.record_count(self.baseline_count, "baseline_count"),
             )
         except KoreAIError as error:
             raise AirflowFailException(str(error)) from error
 
-    def _read_count(self, contact_list_id: str) -> int | None:
-        """The list's current count; ``None`` when Kore.ai could not answer for now (the hook's retries
-        are spent on a 429, 5xx or connection failure), so that the sensor simply waits longer."""
+    def _read_count(self, contact_list_id: str) -> tuple[int, bool | None] | None:
+        """The list's current count and duplicate policy; ``None`` when Kore.ai could not answer for now
+        (the hook's retries are spent on a 429, 5xx or connection failure), so that the sensor simply
+        waits longer."""
         from airflow_provider_koreai.triggers.contact_list import total_record_count
 
         try:
             data = self.hook.get_contact_list(contact_list_id)
-            return total_record_count(data, f"GET {self.hook.contact_list_path(contact_list_id)}")
+            count = total_record_count(data, f"GET {self.hook.contact_list_path(contact_list_id)}")
+            return count, allow_duplicates_of(data)
         except KoreAIError as error:
             if error.retryable:
                 self.log.warning("Kore.ai list %s: no count this time (%s); waiting", contact_list_id, error)
                 return None
             raise AirflowFailException(str(error)) from error
 
-    def _done(self, context: Context, contact_list_id: str, expected: int) -> int | None:
-        """The final count (pushed to XCom) once ``expected`` is reached, else ``None``."""
-        count = self._read_count(contact_list_id)
-        if count is None:
+    # -- the reads so far: on the instance in poke mode, in the task state store between reschedules
+
+    def _state_store(self, context: Context) -> Any:
+        return context.get("task_state_store") if self.reschedule else None
+
+    def _load_watch(self, context: Context, expected: int, baseline: int | None) -> IngestionWatch:
+        if self._watch is None:
+            store = self._state_store(context)
+            state = store.get(STATE_KEY) if store is not None else None
+            if isinstance(state, dict) and state.get("expected_count") == expected:
+                self._watch = IngestionWatch.from_dict(state)
+            else:
+                self._watch = IngestionWatch(
+                    expected_count=expected, baseline_count=baseline, settle_polls=self.settle_polls
+                )
+        return self._watch
+
+    def _save_watch(self, context: Context, watch: IngestionWatch) -> None:
+        store = self._state_store(context)
+        if store is not None:
+            store.set(STATE_KEY, watch.to_dict())
+
+    def _check(
+        self, context: Context, contact_list_id: str, expected: int, baseline: int | None
+    ) -> IngestionVerdict | None:
+        """One read: the verdict (pushed to XCom) once the wait is over, else ``None``."""
+        watch = self._load_watch(context, expected, baseline)
+        read = self._read_count(contact_list_id)
+        if read is None:
             return None
-        if count < expected:
-            self.log.info("Kore.ai list %s holds %d of %d contacts", contact_list_id, count, expected)
+        count, allow_duplicates = read
+        verdict = watch.observe(count, allow_duplicates=allow_duplicates)
+        if verdict is None:
+            self.log.info(watch.progress(contact_list_id, count))
+            self._save_watch(context, watch)
             return None
-        self.log.info("Kore.ai list %s holds %d contacts (expected %d)", contact_list_id, count, expected)
-        context["ti"].xcom_push(key=XCOM_TOTAL_RECORD_COUNT, value=count)
-        return count
+        self._report(context, verdict)
+        return verdict
+
+    def _report(self, context: Context, verdict: IngestionVerdict) -> None:
+        message = f"{verdict.describe(self.contact_list_id)}; rule: {verdict.rule}"
+        if verdict.missing:
+            self.log.warning(message)
+        else:
+            self.log.info(message)
+        context["ti"].xcom_push(key=XCOM_TOTAL_RECORD_COUNT, value=verdict.total_record_count)
+        context["ti"].xcom_push(key=XCOM_INGESTION, value=verdict.as_dict())
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        contact_list_id, expected = self._arguments()
-        count = self._done(context, contact_list_id, expected)
-        if count is None:
+        contact_list_id, expected, baseline = self._arguments()
+        verdict = self._check(context, contact_list_id, expected, baseline)
+        if verdict is None:
             return False
-        return PokeReturnValue(is_done=True, xcom_value=count)
+        return PokeReturnValue(is_done=True, xcom_value=verdict.total_record_count)
 
     def execute(self, context: Context) -> Any:
+        self._watch = None  # each try starts afresh (reschedule mode reloads the reads from the store)
         if not self.deferrable:
-            return super().execute(context)
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout as error:
+                if self._watch is None:
+                    raise
+                raise AirflowSensorTimeout(
+                    f"{error} Kore.ai list {self.contact_list_id} did not reach {self._watch.expected_count} "
+                    f"contacts: {self._watch.timeout_hint()}"
+                ) from error
         try:
-            contact_list_id, expected = self._arguments()
+            contact_list_id, expected, baseline = self._arguments()
             if not self.poke_interval > 0:
                 raise AirflowFailException(
                     f"Invalid 'poke_interval': with deferrable=True it is the trigger's polling interval and "
                     f"must be above 0 seconds, got {self.poke_interval:g}"
                 )
-            count = self._done(context, contact_list_id, expected)
+            verdict = self._check(context, contact_list_id, expected, baseline)
         except AirflowFailException as error:
             if self.soft_fail or getattr(self, "never_fail", False):
                 raise AirflowSkipException(f"Skipping as soft_fail/never_fail is set: {error}") from error
             raise
-        if count is not None:
-            return count
+        if verdict is not None:
+            return verdict.total_record_count
+        watch = self._load_watch(context, expected, baseline)
         from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
 
         trigger = ContactListIngestedTrigger(
@@ -162,6 +261,16 @@ class ContactListIngestedSensor(BaseSensorOperator):
             deadline=time.time() + self.timeout,
             koreai_conn_id=self.koreai_conn_id,
             poll_interval=self.poke_interval,
+            baseline_count=watch.baseline_count,
+            settle_polls=self.settle_polls,
+            recent_counts=watch.recent,
+            moved=watch.moved,
+        )
+        self.log.info(
+            "Deferring: the triggerer polls Kore.ai list %s every %g s for %d contacts",
+            contact_list_id,
+            self.poke_interval,
+            expected,
         )
         self.defer(
             trigger=trigger,
@@ -184,6 +293,12 @@ class ContactListIngestedSensor(BaseSensorOperator):
             raise AirflowFailException(
                 f"Kore.ai list {self.contact_list_id}: the trigger reported success without a count"
             )
-        self.log.info("Kore.ai list %s holds %d contacts", event.get("contact_list_id"), count)
-        context["ti"].xcom_push(key=XCOM_TOTAL_RECORD_COUNT, value=count)
+        expected = event.get("expected_count")
+        verdict = IngestionVerdict(
+            rule=str(event.get("rule") or "target_reached"),
+            total_record_count=count,
+            expected_count=expected if isinstance(expected, int) else count,
+            baseline_count=event.get("baseline_count"),
+        )
+        self._report(context, verdict)
         return count

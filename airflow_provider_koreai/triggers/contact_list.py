@@ -9,8 +9,10 @@ harmless for a read and would add the contacts twice for a write.
 In the triggerer, blocking calls stall every other trigger of the process, so:
 
 * the connection is read once per :meth:`~ContactListIngestedTrigger.run` with
-  ``BaseHook.aget_connection`` (Airflow >= 3.1; ``sync_to_async(BaseHook.get_connection)`` before), and
-  turned into the hook's validated :class:`~airflow_provider_koreai.connection.KoreAIConnectionConfig` in
+  ``common.compat``'s ``get_async_connection``, which picks the safe way for the running Airflow
+  (``aget_connection`` where it masks asynchronously, ``get_connection`` in a worker thread before
+  3.3.2, where ``aget_connection`` can raise ``DeadlockImminentError``), and turned into the hook's
+  validated :class:`~airflow_provider_koreai.connection.KoreAIConnectionConfig` in
   a worker thread (reading the extras hands them to the secrets masker, a blocking call to the
   supervisor);
 * each request is signed by the hook's :class:`~airflow_provider_koreai.auth.KoreAIJWTAuth`, the same
@@ -36,7 +38,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
+from airflow.providers.common.compat.sdk import AirflowNotFoundException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_koreai import __version__, validation
@@ -49,6 +51,7 @@ from airflow_provider_koreai.exceptions import (
     KoreAIValidationError,
 )
 from airflow_provider_koreai.hooks.koreai import _JWT_PATTERN, _REDACTED, KoreAIHook, _data_object
+from airflow_provider_koreai.ingestion import IngestionWatch, allow_duplicates_of
 
 if TYPE_CHECKING:
     import httpx
@@ -77,7 +80,8 @@ def total_record_count(contact_list: dict[str, Any], endpoint: str) -> int:
 
 
 class ContactListIngestedTrigger(BaseTrigger):
-    """Poll a Kore.ai contact list until its ``totalRecordCount`` reaches ``expected_count``.
+    """Poll a Kore.ai contact list until the ingestion rule of :mod:`airflow_provider_koreai.ingestion`
+    says the wait is over: ``totalRecordCount`` reached ``expected_count``, or it settled short of it.
 
     :param contact_list_id: id of the list (``cl-...``).
     :param expected_count: the number of contacts to wait for (``totalRecordCount >= expected_count``).
@@ -85,8 +89,14 @@ class ContactListIngestedTrigger(BaseTrigger):
         by the triggerer keeps the original deadline).
     :param koreai_conn_id: the ``koreai`` connection, read in the triggerer.
     :param poll_interval: seconds between two reads (a 429's ``Retry-After`` may lengthen one wait).
+    :param baseline_count: the count before the contacts were sent (``None``: the first count read).
+    :param settle_polls: unchanged reads that end the wait short of the target; ``None``: never.
+    :param recent_counts: the reads the worker already made, oldest first (they count towards
+        ``settle_polls``).
+    :param moved: whether the worker already saw the count move away from the baseline.
 
-    Events: ``{"status": "success", "total_record_count": n, ...}``;
+    Events: ``{"status": "success", "rule": "target_reached" or "settled", "total_record_count": n,
+    "baseline_count": b, "missing": m, ...}``;
     ``{"status": "timeout", "total_record_count": last count seen or None, "message": ...}`` at the
     deadline; ``{"status": "error", "message": ...}`` on a permanent failure (401, 404, an answer that
     is not the documented shape, a broken connection definition). Messages never contain a token or
@@ -101,10 +111,20 @@ class ContactListIngestedTrigger(BaseTrigger):
         deadline: float,
         koreai_conn_id: str = KoreAIHook.default_conn_name,
         poll_interval: float = DEFAULT_POLL_INTERVAL_SECONDS,
+        baseline_count: int | None = None,
+        settle_polls: int | None = None,
+        recent_counts: list[int] | None = None,
+        moved: bool = False,
     ) -> None:
         super().__init__()
         self.contact_list_id = validation.contact_list_id(contact_list_id)
         self.expected_count = validation.record_count(expected_count, "expected_count")
+        self.baseline_count = (
+            None if baseline_count is None else validation.record_count(baseline_count, "baseline_count")
+        )
+        self.settle_polls = None if settle_polls is None else validation.settle_polls(settle_polls)
+        self.recent_counts = [validation.record_count(c, "recent_counts") for c in recent_counts or []]
+        self.moved = bool(moved)
         if (
             isinstance(poll_interval, bool)
             or not isinstance(poll_interval, int | float)
@@ -129,6 +149,10 @@ class ContactListIngestedTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "koreai_conn_id": self.koreai_conn_id,
                 "poll_interval": self.poll_interval,
+                "baseline_count": self.baseline_count,
+                "settle_polls": self.settle_polls,
+                "recent_counts": list(self.recent_counts),
+                "moved": self.moved,
             },
         )
 
@@ -156,7 +180,9 @@ class ContactListIngestedTrigger(BaseTrigger):
 
     async def _load_hook(self) -> KoreAIHook:
         """The hook, for its URL building and response parsing, with the connection read once, async."""
-        conn = await _aget_connection(self.koreai_conn_id)
+        from airflow.providers.common.compat.connection import get_async_connection
+
+        conn = await get_async_connection(self.koreai_conn_id)
         config = await asyncio.to_thread(KoreAIConnectionConfig.from_connection, conn)
         hook = KoreAIHook(koreai_conn_id=self.koreai_conn_id)
         # ``config`` is a cached_property: filled here, the hook never reads the connection (sync) again.
@@ -173,12 +199,22 @@ class ContactListIngestedTrigger(BaseTrigger):
         verify = await asyncio.to_thread(_ssl_context, config.verify)
         path = hook.contact_list_path(self.contact_list_id)
         endpoint = f"GET {path}"
-        last_count: int | None = None
+        last_count: int | None = self.recent_counts[-1] if self.recent_counts else None
         last_problem: str | None = None
+        watch = IngestionWatch(
+            expected_count=self.expected_count,
+            baseline_count=self.baseline_count,
+            settle_polls=self.settle_polls,
+            recent=list(self.recent_counts),
+            moved=self.moved,
+        )
         self.log.info(
-            "Kore.ai list %s: waiting for %d contacts, polling every %g s until %s",
+            "Kore.ai list %s: waiting for %d contacts (baseline %s, settle after %s unchanged reads), "
+            "polling every %g s until %s",
             self.contact_list_id,
             self.expected_count,
+            self.baseline_count,
+            self.settle_polls,
             self.poll_interval,
             time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.deadline)),
         )
@@ -190,7 +226,9 @@ class ContactListIngestedTrigger(BaseTrigger):
             while True:
                 wait = self.poll_interval
                 try:
-                    count = await self._read_count(client, hook, auth, config.base_url + path, endpoint)
+                    count, allow_duplicates = await self._read_count(
+                        client, hook, auth, config.base_url + path, endpoint
+                    )
                 except KoreAIError as error:
                     if not error.retryable:
                         yield self._error(str(error), total_record_count=last_count)
@@ -201,37 +239,28 @@ class ContactListIngestedTrigger(BaseTrigger):
                     self.log.warning("%s; polling again in %.1f s", error, wait)
                 else:
                     last_count, last_problem = count, None
-                    if count >= self.expected_count:
-                        self.log.info(
-                            "Kore.ai list %s holds %d contacts (expected %d)",
-                            self.contact_list_id,
-                            count,
-                            self.expected_count,
-                        )
+                    verdict = watch.observe(count, allow_duplicates=allow_duplicates)
+                    if verdict is not None:
+                        self.log.info("%s; rule: %s", verdict.describe(self.contact_list_id), verdict.rule)
                         yield TriggerEvent(
                             {
                                 "status": "success",
                                 "contact_list_id": self.contact_list_id,
-                                "expected_count": self.expected_count,
-                                "total_record_count": count,
+                                **verdict.as_dict(),
                             }
                         )
                         return
-                    self.log.info(
-                        "Kore.ai list %s holds %d of %d contacts",
-                        self.contact_list_id,
-                        count,
-                        self.expected_count,
-                    )
+                    self.log.info(watch.progress(self.contact_list_id, count))
                 remaining = self.deadline - time.time()
                 if remaining <= 0:
-                    yield self._timeout(last_count, last_problem)
+                    yield self._timeout(last_count, last_problem, watch)
                     return
                 await asyncio.sleep(min(wait, remaining))
 
     async def _read_count(
         self, client: httpx.AsyncClient, hook: KoreAIHook, auth: KoreAIJWTAuth, url: str, endpoint: str
-    ) -> int:
+    ) -> tuple[int, bool | None]:
+        """The list's ``totalRecordCount`` and ``allowDuplicates``."""
         import httpx
 
         config = hook.config
@@ -247,7 +276,8 @@ class ContactListIngestedTrigger(BaseTrigger):
         # httpx.Response offers what the hook reads from a requests.Response: status_code, json(),
         # headers (case-insensitive), content.
         payload = hook.parse_response(cast(Any, response), endpoint)
-        return total_record_count(_data_object(payload, endpoint), endpoint)
+        contact_list = _data_object(payload, endpoint)
+        return total_record_count(contact_list, endpoint), allow_duplicates_of(contact_list)
 
     # -- events ------------------------------------------------------------------------------------
 
@@ -262,8 +292,10 @@ class ContactListIngestedTrigger(BaseTrigger):
             }
         )
 
-    def _timeout(self, last_count: int | None, last_problem: str | None) -> TriggerEvent:
-        seen = "no count was read" if last_count is None else f"the last count read was {last_count}"
+    def _timeout(
+        self, last_count: int | None, last_problem: str | None, watch: IngestionWatch
+    ) -> TriggerEvent:
+        seen = watch.timeout_hint()
         message = (
             f"Kore.ai list {self.contact_list_id} did not reach {self.expected_count} contacts before the "
             f"deadline; {seen}"
@@ -279,16 +311,6 @@ class ContactListIngestedTrigger(BaseTrigger):
                 "message": message,
             }
         )
-
-
-async def _aget_connection(conn_id: str) -> Any:
-    """The connection, without blocking the triggerer's event loop."""
-    aget_connection = getattr(BaseHook, "aget_connection", None)
-    if aget_connection is not None:  # Airflow >= 3.1
-        return await aget_connection(conn_id)
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(BaseHook.get_connection)(conn_id)
 
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:

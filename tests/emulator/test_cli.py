@@ -69,7 +69,7 @@ def test_cli_serves_and_stops_cleanly(cli: tuple[subprocess.Popen[str], queue.Qu
     url = f"{base_url}/agentassist/api/v1/public/{defaults.iid}/campaign/contactList/getAllListDetails"
     r = requests.post(url, headers=headers, timeout=5)
     assert r.status_code == 200
-    assert len(r.json()["data"]) == 2
+    assert len(r.json()["data"]) == 4
 
     proc.send_signal(sig)
     assert proc.wait(timeout=10) == 0

@@ -134,7 +134,7 @@ def test_create_duplicate_name_is_409(kore: Kore, server: EmulatorServer) -> Non
     body = {"name": "Overdue Invoices", "source": "passiveApiIntegration"}
     r = kore.request("POST", f"{kore.lists_url}/createContactList", json=body)
     assert_error(r, 409, 409, "already exists")
-    assert len(server.contact_lists()) == 2
+    assert len(server.contact_lists()) == 4
 
 
 def test_create_validation(kore: Kore) -> None:
@@ -170,7 +170,12 @@ def test_list_contact_lists(kore: Kore) -> None:
         assert r.status_code == 200
         data = r.json()["data"]
         assert isinstance(data, list)
-        assert {cl["_id"] for cl in data} == {RENEWALS, OVERDUE}
+        assert {cl["_id"] for cl in data} == {
+            RENEWALS,
+            OVERDUE,
+            "cl-demo-churn-risk",
+            "cl-demo-warehouse-renewals",
+        }
         assert all(set(cl) == LIST_KEYS for cl in data)
 
 
@@ -323,4 +328,4 @@ def test_concurrent_clients(server: EmulatorServer) -> None:
     for thread in threads:
         thread.join(timeout=20)
     assert errors == []
-    assert len(server.contact_lists()) == 2 + 8 * 5
+    assert len(server.contact_lists()) == 4 + 8 * 5

@@ -389,6 +389,25 @@ class TestTestConnection:
         assert not ok
         assert "Client Secret" in message
 
+    @pytest.mark.parametrize(
+        ("overrides", "expected"),
+        [
+            ({"extra": {"iid": ""}}, "has no application id"),
+            ({"host": "ftp://platform.kore.ai"}, "has an unusable Host"),
+            ({"extra": {"timeout": "soon"}}, "extra 'timeout'"),
+        ],
+    )
+    def test_messages_never_name_the_temporary_connection_id(
+        self, set_connection: Any, overrides: dict[str, Any], expected: str
+    ) -> None:
+        # The UI's Test button tests an unsaved copy of the form under a random id like this one.
+        set_connection(conn_id="UN83gqZc", **overrides)
+        ok, message = KoreAIHook(koreai_conn_id="UN83gqZc").test_connection()
+        assert not ok
+        assert expected in message
+        assert message.startswith("This Kore.ai connection")
+        assert "UN83gqZc" not in message
+
     @pytest.mark.parametrize("port", [None, 0, 443])
     def test_port_empty_zero_or_443(self, set_connection: Any, requests_mock: rm.Mocker, port: Any) -> None:
         set_connection(host="platform.kore.ai", port=port)

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 LOAD_DAG_ID = "koreai_load_customer_data"
 REFRESH_DAG_ID = "koreai_refresh_on_customer_data"
 CUSTOMER_DATA_URI = "warehouse://crm/renewals_due"
-LIST_ID = "cl-demo-renewals-due"
+LIST_ID = "cl-demo-warehouse-renewals"
 CONTACT_LIST_URI = f"koreai://contact-lists/{LIST_ID}"
 
 
@@ -59,7 +59,7 @@ def test_load_dag_attaches_its_summary_to_the_asset_event(emulator: EmulatorServ
     assert summary == {
         "rows": 1284,
         "loaded_at": "2025-09-15T00:00:00Z",
-        "list_name": "Renewal Due - September 2025",
+        "list_name": "Warehouse Renewals - September 2025",
         "description": "1284 customers with a renewal due, loaded 2025-09-15",
     }
     events = [e for e in asset_events(CUSTOMER_DATA_URI) if e["source_run_id"] == dag_run.run_id]
@@ -82,7 +82,8 @@ def test_refresh_dag_updates_the_list_from_the_latest_load(emulator: EmulatorSer
     dag_run = run_example_dag(REFRESH_DAG_ID)
 
     assert dag_run.state == "success"
-    name, description = "Renewal Due - October 2025", "1284 customers with a renewal due, loaded 2025-10-15"
+    name = "Warehouse Renewals - October 2025"
+    description = "1284 customers with a renewal due, loaded 2025-10-15"
     assert xcom(dag_run, "read_load_summary") == {"list_name": name, "description": description}
     assert xcom(dag_run, "update_contact_list", "contact_list_id") == LIST_ID
     assert xcom(dag_run, "update_contact_list", "body")["name"] == name  # Kore.ai echoes the name only
@@ -127,4 +128,4 @@ def test_refresh_dag_fails_without_calling_kore_when_the_event_has_no_summary(
     assert update_requests(emulator) == []
     stored = emulator.contact_list(LIST_ID)
     assert stored is not None
-    assert stored["name"] == "Renewal Due - August 2025", "the seeded list must be left as it was"
+    assert stored["name"] == "Warehouse Renewals", "the seeded list must be left as it was"

@@ -18,14 +18,14 @@ TASK_ID = "update_contact_list"
 LOGICAL_DATE = pendulum.datetime(2025, 9, 1, tz="UTC")
 EXPECTED = [
     {
-        "contact_list_id": "cl-demo-renewals-due",
-        "name": "Renewal Due - September 2025",
-        "description": "1284 customers with a renewal due, loaded 2025-09-01",
-    },
-    {
         "contact_list_id": "cl-demo-overdue-invoices",
         "name": "Overdue Invoices - September 2025",
         "description": "97 customers with an invoice more than 30 days overdue, loaded 2025-09-01",
+    },
+    {
+        "contact_list_id": "cl-demo-churn-risk",
+        "name": "Churn Risk - September 2025",
+        "description": "412 customers whose usage dropped last month, loaded 2025-09-01",
     },
 ]
 
@@ -42,9 +42,9 @@ def assert_every_list_updated(dag_run: Any, emulator: EmulatorServer) -> None:
         (ti for ti in dag_run.get_task_instances() if ti.task_id == TASK_ID), key=lambda ti: ti.map_index
     )
     assert [(ti.map_index, ti.state) for ti in mapped] == [(i, "success") for i in range(len(EXPECTED))]
-    # dag.test() runs ready tasks itself, without the scheduler's pool check, so the pool need not exist
-    # here; the scheduler would leave these task instances scheduled until it does.
-    assert {ti.pool for ti in mapped} == {"koreai_api"}
+    # No pool a fresh deployment lacks (the scheduler would leave the task instances scheduled): the
+    # default pool.
+    assert {ti.pool for ti in mapped} == {"default_pool"}
 
     for ti, segment in zip(mapped, EXPECTED, strict=True):
         list_id = segment["contact_list_id"]

@@ -40,7 +40,7 @@ def test_refresh_creates_fills_and_waits(emulator: EmulatorServer, tmp_path: Pat
     list_id = xcom(dag_run, "create_contact_list", "contact_list_id")
     stored = emulator.contact_list(list_id)
     assert stored is not None
-    assert stored["name"].startswith("Renewal Due - ")
+    assert stored["name"].startswith("Renewal Calls - ")
     assert stored["totalRecordCount"] == 2_345
     assert xcom(dag_run, "add_contacts", "rows_sent") == 2_345
     assert xcom(dag_run, "add_contacts", "chunks_sent") == 3
@@ -50,6 +50,13 @@ def test_refresh_creates_fills_and_waits(emulator: EmulatorServer, tmp_path: Pat
         "rows_sent": 2_345,
         "rows_rejected": 0,
         "total_record_count": 2_345,
+        "ingestion": {
+            "rule": "target_reached",
+            "total_record_count": 2_345,
+            "expected_count": 2_345,
+            "baseline_count": 0,
+            "missing": 0,
+        },
     }
     contacts = emulator.contacts(list_id)
     assert contacts[0]["phoneNumber"] == "+15550000000"

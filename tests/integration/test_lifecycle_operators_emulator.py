@@ -153,7 +153,14 @@ def test_add_contacts_from_a_csv_in_three_chunks(emulator: EmulatorServer, tmp_p
         )
     )
 
-    assert xcom == {"rows_sent": 2500, "rows_rejected": 5, "chunks_sent": 3}
+    assert xcom == {
+        "rows_sent": 2500,
+        "rows_rejected": 5,
+        "chunks_sent": 3,
+        "contact_list_id": created["_id"],
+        "count_before": 0,
+        "expected_count": 2500,
+    }
     assert result["rejected"] == [f"line {line}: no phoneNumber" for line in invalid_lines]
     adds = [r for r in emulator.recorded_requests() if r["route"] == "add_contacts"]
     assert [len(r["body"]["data"]) for r in adds] == [1000, 1000, 500]

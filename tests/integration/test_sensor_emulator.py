@@ -72,7 +72,7 @@ def test_poke_mode_waits_for_ingestion(emulator: EmulatorServer) -> None:
 
     assert sensor.execute(context) == expected  # type: ignore[arg-type]
 
-    context["ti"].xcom_push.assert_called_once_with(key="total_record_count", value=expected)
+    context["ti"].xcom_push.assert_any_call(key="total_record_count", value=expected)
     reads = reads_after_the_write(emulator)
     assert {(r["method"], r["status"]) for r in reads} == {("GET", 200)}
 
@@ -107,7 +107,7 @@ def test_deferrable_mode_by_hand(emulator: EmulatorServer) -> None:
     result = sensor.execute_complete(context, event.payload)  # type: ignore[arg-type]
 
     assert result == before + 2
-    context["ti"].xcom_push.assert_called_once_with(key="total_record_count", value=before + 2)
+    context["ti"].xcom_push.assert_any_call(key="total_record_count", value=before + 2)
     requests = emulator.recorded_requests()
     worker = [r for r in requests if r["headers"]["user-agent"] != USER_AGENT]
     triggerer = [r for r in requests if r["headers"]["user-agent"] == USER_AGENT]
@@ -158,3 +158,81 @@ def test_deferrable_mode_through_dag_test(emulator: EmulatorServer, monkeypatch:
         "list_contact_lists",
         "add_contacts",
     ]
+
+
+def run_test_dag(dag_id: str, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Any:
+    """``dag.test()`` runs only DAGs of a configured bundle: the test DAG folder is added as one."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    local = "airflow.dag_processing.bundles.local.LocalDagBundle"
+    bundles = [
+        {"name": "koreai-test-dags", "classpath": local, "kwargs": {"path": str(TEST_DAGS)}},
+        {"name": "dags-folder", "classpath": local, "kwargs": {}},
+    ]
+    monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps(bundles))
+    bag = DagBag(dag_folder=str(TEST_DAGS))
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.get_dag(dag_id)
+    assert dag is not None
+    return dag.test(**kwargs)
+
+
+def reschedules(dag_run: Any, task_id: str) -> int:
+    from airflow.models.taskreschedule import TaskReschedule
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    ti = dag_run.get_task_instance(task_id)
+    with create_session() as session:
+        return int(
+            session.scalar(select(func.count(TaskReschedule.id)).where(TaskReschedule.ti_id == ti.id)) or 0
+        )
+
+
+@pytest.mark.usefixtures("airflow_db", "slow_ingestion")
+def test_reschedule_mode_through_dag_test_waits_for_this_runs_rows(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real reschedules: the sensor gives its slot back until the 4 new rows are in (1 + 4)."""
+    records = [{"phoneNumber": f"+1917555{n:04d}"} for n in range(4)]
+
+    dag_run = run_test_dag(
+        "koreai_sensor_reschedule_test", monkeypatch, run_conf={"list_name": LIST_NAME, "records": records}
+    )
+
+    assert dag_run.state == "success"
+    assert xcom(dag_run, "wait_for_ingestion", "ingestion") == {
+        "rule": "target_reached",
+        "total_record_count": 5,
+        "expected_count": 5,
+        "baseline_count": 1,
+        "missing": 0,
+    }
+    assert reschedules(dag_run, "wait_for_ingestion") >= 1
+
+
+@pytest.mark.usefixtures("airflow_db", "slow_ingestion")
+def test_reschedule_mode_through_dag_test_settles_on_dropped_duplicates(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seeded renewals list (no duplicates, 3 contacts) is sent its own 3 contacts again: the count
+    never moves, and the reads kept in the task state store across reschedules end the wait."""
+    renewals = emulator.contact_list("cl-demo-renewals-due")
+    assert renewals is not None
+    records = [{"phoneNumber": c["phoneNumber"]} for c in emulator.contacts("cl-demo-renewals-due")]
+
+    dag_run = run_test_dag(
+        "koreai_sensor_reschedule_test",
+        monkeypatch,
+        run_conf={"list_name": renewals["name"], "records": records},
+    )
+
+    assert dag_run.state == "success"
+    assert xcom(dag_run, "wait_for_ingestion", "ingestion") == {
+        "rule": "settled",
+        "total_record_count": 3,
+        "expected_count": 6,
+        "baseline_count": 3,
+        "missing": 3,
+    }
+    assert reschedules(dag_run, "wait_for_ingestion") >= 2, "settle_polls=2: the reads outlived each poke"

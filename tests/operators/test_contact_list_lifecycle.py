@@ -43,6 +43,11 @@ EXISTING = {
 ACCEPTED = {"message": "Adding contacts to public list is in progress"}
 
 
+def baseline(rows_sent: int) -> dict[str, Any]:
+    """What AddContactsOperator pushes for the sensor: EXISTING held 3 contacts before sending."""
+    return {"contact_list_id": LIST_ID, "count_before": 3, "expected_count": 3 + rows_sent}
+
+
 def run(operator: Any, **context: Any) -> tuple[Any, mock.MagicMock]:
     """Render the templates, then execute, as a worker would; returns (return value, ti mock)."""
     ti = mock.MagicMock()
@@ -58,6 +63,12 @@ def pushed(ti: mock.MagicMock) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _connection(koreai_connection: None) -> None:
     pass
+
+
+@pytest.fixture(autouse=True)
+def _existing_list(requests_mock: rm.Mocker) -> None:
+    """The lookup AddContactsOperator makes before sending; tests that need other lists register their own."""
+    requests_mock.post(LIST_ALL_URL, json={"status": "success", "data": [EXISTING]})
 
 
 class FakeKore:
@@ -325,13 +336,14 @@ def test_add_records_list_in_chunks_and_pushes_counts(requests_mock: rm.Mocker) 
         [RECORDS[0], {"phoneNumber": "+14155550102", "firstName": "Zoë"}],
         [RECORDS[2]],
     ]
-    assert pushed(ti) == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 2}
+    assert pushed(ti) == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 2, **baseline(3)}
     assert result == {
         "contact_list_name": NAME,
         "rows_sent": 3,
         "chunks_sent": 2,
         "rows_rejected": 0,
         "rejected": [],
+        **baseline(3),
     }
 
 
@@ -369,7 +381,7 @@ def test_add_records_from_xcom_as_a_template(requests_mock: rm.Mocker) -> None:
     operator.render_template_fields(context)  # type: ignore[arg-type]
     assert isinstance(operator.records, str)
     operator.execute(context)  # type: ignore[arg-type]
-    assert ti.pushed == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 1}
+    assert ti.pushed == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 1, **baseline(3)}
     assert sent_chunks(requests_mock)[0][1] == {"phoneNumber": "+14155550102", "firstName": "Zoë"}
 
 
@@ -394,7 +406,7 @@ def test_add_from_csv_with_column_map(requests_mock: rm.Mocker, tmp_path: Path) 
             {"phoneNumber": "+14155550102", "firstName": "Li", "lastName": "Wu"},
         ]
     ]
-    assert pushed(ti) == {"rows_sent": 2, "rows_rejected": 0, "chunks_sent": 1}
+    assert pushed(ti) == {"rows_sent": 2, "rows_rejected": 0, "chunks_sent": 1, **baseline(2)}
 
 
 def test_add_from_json_lines(requests_mock: rm.Mocker, tmp_path: Path) -> None:
@@ -426,7 +438,7 @@ def test_invalid_rows_under_the_limit_are_reported_and_the_rest_sent(
     result, ti = run(add_operator(path=str(path), max_invalid_rows="{{ params.limit }}"), params={"limit": 3})
 
     assert sent_chunks(requests_mock) == [[{"phoneNumber": "+1"}, {"phoneNumber": "+4"}]]
-    assert pushed(ti) == {"rows_sent": 2, "rows_rejected": 3, "chunks_sent": 1}
+    assert pushed(ti) == {"rows_sent": 2, "rows_rejected": 3, "chunks_sent": 1, **baseline(2)}
     assert result["rejected"][0].startswith("line 2: not valid JSON")
     assert result["rejected"][1:] == ["line 3: no phoneNumber", "line 5: a JSON list, not an object"]
     assert "Invalid row, not sent: line 3: no phoneNumber" in capsys.readouterr().out
@@ -530,13 +542,13 @@ def test_the_hook_gets_a_generator_and_the_pacing(requests_mock: rm.Mocker, tmp_
         "chunk_size": 7,
         "requests_per_minute": 12,
     }
-    assert requests_mock.call_count == 0
+    assert requests_mock.call_count == 1, "only the lookup of the count before sending"
 
 
 def test_empty_source_sends_nothing_and_succeeds(requests_mock: rm.Mocker) -> None:
     _, ti = run(add_operator(records=[]))
-    assert requests_mock.call_count == 0
-    assert pushed(ti) == {"rows_sent": 0, "rows_rejected": 0, "chunks_sent": 0}
+    assert sent_chunks(requests_mock) == []
+    assert pushed(ti) == {"rows_sent": 0, "rows_rejected": 0, "chunks_sent": 0, **baseline(0)}
 
 
 @pytest.mark.parametrize(
@@ -596,3 +608,39 @@ def test_pacing_can_be_disabled(requests_mock: rm.Mocker) -> None:
     requests_mock.post(ADD_URL, json=ACCEPTED)
     result, _ = run(add_operator(records=RECORDS, chunk_size=1, requests_per_minute=None))
     assert result["chunks_sent"] == 3
+
+
+def test_the_count_before_sending_is_the_sensors_baseline(requests_mock: rm.Mocker) -> None:
+    """A reused list that held 123 rows: the sensor must wait for 123 + 120, not for 120."""
+    requests_mock.post(
+        LIST_ALL_URL, json={"status": "success", "data": [{**EXISTING, "totalRecordCount": 123}]}
+    )
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    records = [{"phoneNumber": f"+1555{n:07d}"} for n in range(120)]
+
+    result, ti = run(add_operator(records=records))
+
+    assert (result["count_before"], result["expected_count"]) == (123, 243)
+    assert pushed(ti)["expected_count"] == 243
+    methods = [(r.method, r.url.split("?")[0]) for r in requests_mock.request_history]
+    assert methods == [("POST", LIST_ALL_URL), ("POST", ADD_URL)], "the count is read before anything is sent"
+
+
+def test_the_count_is_read_from_the_list_when_the_lookup_omits_it(requests_mock: rm.Mocker) -> None:
+    without_count = {key: value for key, value in EXISTING.items() if key != "totalRecordCount"}
+    requests_mock.post(LIST_ALL_URL, json={"status": "success", "data": [without_count]})
+    requests_mock.get(
+        f"{PREFIX}/{LIST_ID}", json={"status": "success", "data": {**EXISTING, "totalRecordCount": 7}}
+    )
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+
+    result, _ = run(add_operator(records=RECORDS))
+
+    assert (result["count_before"], result["expected_count"]) == (7, 10)
+
+
+def test_an_unknown_list_fails_before_anything_is_sent(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(LIST_ALL_URL, json={"status": "success", "data": []})
+    with pytest.raises(AirflowFailException, match=r"no contact list named .*nothing was sent"):
+        run(add_operator(records=RECORDS))
+    assert sent_chunks(requests_mock) == []

@@ -56,6 +56,19 @@ def context_for(sensor: ContactListIngestedSensor, **values: Any) -> dict[str, A
     return context
 
 
+def verdict(
+    count: int, expected: int, *, baseline: int | None, rule: str = "target_reached"
+) -> dict[str, Any]:
+    """What the sensor pushes under the key ``ingestion``."""
+    return {
+        "rule": rule,
+        "total_record_count": count,
+        "expected_count": expected,
+        "baseline_count": baseline,
+        "missing": max(expected - count, 0),
+    }
+
+
 def pushed(context: dict[str, Any]) -> dict[str, Any]:
     return {call.kwargs["key"]: call.kwargs["value"] for call in context["ti"].xcom_push.call_args_list}
 
@@ -75,6 +88,7 @@ def test_templated_fields_and_ui_color() -> None:
     assert set(ContactListIngestedSensor.template_fields) == {
         "contact_list_id",
         "expected_count",
+        "baseline_count",
         "koreai_conn_id",
     }
     assert ContactListIngestedSensor.ui_color == "#e3f0ff"
@@ -92,7 +106,7 @@ def test_poke_is_done_once_the_count_is_reached(requests_mock: rm.Mocker) -> Non
 
     assert isinstance(result, PokeReturnValue)
     assert (result.is_done, result.xcom_value) == (True, 5)
-    assert pushed(context) == {"total_record_count": 5}
+    assert pushed(context) == {"total_record_count": 5, "ingestion": verdict(5, 4, baseline=5)}
     request = requests_mock.last_request
     assert request.method == "GET"
     assert request.headers["iid"] == IID
@@ -213,7 +227,7 @@ def test_poke_mode_pokes_until_the_count_is_reached(requests_mock: rm.Mocker) ->
 
     assert sensor.execute(context) == 3  # type: ignore[arg-type]
     assert requests_mock.call_count == 3
-    assert pushed(context) == {"total_record_count": 3}
+    assert pushed(context) == {"total_record_count": 3, "ingestion": verdict(3, 3, baseline=1)}
 
 
 def test_poke_mode_times_out(requests_mock: rm.Mocker) -> None:
@@ -241,7 +255,7 @@ def test_deferrable_returns_at_once_when_already_done(requests_mock: rm.Mocker) 
     context = context_for(sensor)
 
     assert sensor.execute(context) == 3  # type: ignore[arg-type]
-    assert pushed(context) == {"total_record_count": 3}
+    assert pushed(context) == {"total_record_count": 3, "ingestion": verdict(3, 3, baseline=3)}
     assert requests_mock.call_count == 1
 
 
@@ -263,7 +277,18 @@ def test_deferrable_defers_to_a_serializable_trigger_without_secrets(requests_mo
     assert isinstance(trigger, ContactListIngestedTrigger)
     classpath, kwargs = trigger.serialize()
     assert classpath == TRIGGER_PATH
-    assert set(kwargs) == {"contact_list_id", "expected_count", "deadline", "koreai_conn_id", "poll_interval"}
+    assert set(kwargs) == {
+        "contact_list_id",
+        "expected_count",
+        "deadline",
+        "koreai_conn_id",
+        "poll_interval",
+        "baseline_count",
+        "settle_polls",
+        "recent_counts",
+        "moved",
+    }
+    assert (kwargs["baseline_count"], kwargs["recent_counts"], kwargs["settle_polls"]) == (1, [1], 3)
     assert kwargs["contact_list_id"] == LIST_ID
     assert kwargs["expected_count"] == 3
     assert kwargs["koreai_conn_id"] == "koreai_default"
@@ -319,7 +344,7 @@ def test_execute_complete_returns_and_pushes_the_count() -> None:
     event = {"status": "success", "contact_list_id": LIST_ID, "expected_count": 3, "total_record_count": 4}
 
     assert sensor.execute_complete(context, event) == 4  # type: ignore[arg-type]
-    assert pushed(context) == {"total_record_count": 4}
+    assert pushed(context) == {"total_record_count": 4, "ingestion": verdict(4, 3, baseline=None)}
 
 
 def test_execute_complete_turns_a_timeout_into_a_sensor_timeout() -> None:

@@ -86,6 +86,10 @@ def test_serialize_round_trips_and_holds_no_secret(emulator: EmulatorServer) -> 
         "deadline": 1_900_000_000.5,
         "koreai_conn_id": "koreai_default",
         "poll_interval": 30.0,
+        "baseline_count": None,
+        "settle_polls": None,
+        "recent_counts": [],
+        "moved": False,
     }
     assert ContactListIngestedTrigger(**kwargs).serialize() == (classpath, kwargs)
     text = json.dumps(kwargs) + repr(trigger)
@@ -129,8 +133,11 @@ def test_success_once_the_contacts_are_ingested(emulator: EmulatorServer) -> Non
     assert event == {
         "status": "success",
         "contact_list_id": OVERDUE,
+        "rule": "target_reached",
         "expected_count": 6,
         "total_record_count": 6,
+        "baseline_count": 1,
+        "missing": 0,
     }
     sent = assert_only_reads(emulator)
     assert all(r["headers"]["iid"] == emulator.settings.iid for r in sent)
@@ -265,3 +272,25 @@ def test_polls_register_no_single_use_token_with_the_masker(emulator: EmulatorSe
     polls = assert_only_reads(emulator)
     assert len(polls) >= 5
     assert [value for value in registered if value.startswith("eyJ")] == []
+
+
+def test_the_connection_comes_from_common_compat(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version-safe async helper (``aget_connection`` can raise DeadlockImminentError before
+    Airflow 3.3.2), not a private one of ours."""
+    from airflow.providers.common.compat import connection as compat_connection
+
+    original = compat_connection.get_async_connection
+    asked: list[str] = []
+
+    async def recording(conn_id: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(conn_id)
+        return await original(conn_id, *args, **kwargs)
+
+    monkeypatch.setattr(compat_connection, "get_async_connection", recording)
+
+    event = first_event(make_trigger(RENEWALS, expected=3))
+
+    assert event["status"] == "success"
+    assert asked == ["koreai_default"]

@@ -1,0 +1,269 @@
+"""A real Airflow deployment on loopback, for ``make e2e``: the four Airflow services (api-server,
+scheduler, dag-processor, triggerer) with the LocalExecutor on SQLite, and the Kore.ai emulator.
+
+Every service runs in its own process group, on ports chosen at run time, bound to 127.0.0.1 only
+(scheduler and triggerer with ``--skip-serve-logs``, whose log server would bind every interface). Each
+group is stopped by its id: at the end, on failure, on Ctrl-C / SIGTERM and at interpreter exit. Only the
+``koreai_default`` connection is configured (an environment variable pointing at the emulator).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_DAGS = REPO_ROOT / "example_dags"
+BIN = Path(sys.executable).parent
+#: SQLite answers "database is locked" (HTTP 500) under load: REST calls are retried this often.
+REST_ATTEMPTS = 10
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self, grace: float = 20.0) -> None:
+        """SIGTERM to the service's process group, SIGKILL to what is left after ``grace`` seconds."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=grace)
+        # Children (task runners, gunicorn/uvicorn workers) live in the same group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+
+
+@dataclass
+class Deployment:
+    home: Path
+    api_port: int = field(default_factory=free_port)
+    emulator_port: int = field(default_factory=free_port)
+    services: list[Service] = field(default_factory=list)
+    # Holds the client secret, and a REST token: never in a repr (pytest prints one on failure).
+    connection: dict[str, Any] = field(default_factory=dict, repr=False)
+    _token: str | None = field(default=None, repr=False)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.emulator_port}"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    def env(self) -> dict[str, str]:
+        from airflow_provider_koreai.emulator import EmulatorSettings
+
+        self.connection = EmulatorSettings().airflow_connection(self.emulator_url)
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("AIRFLOW__") and not key.startswith("AIRFLOW_CONN_")
+        }
+        env.update(
+            {
+                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__PARALLELISM": "4",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.api_port),
+                "AIRFLOW__API__BASE_URL": self.api_url,
+                # Shared by every service, so that the task tokens one signs the others accept.
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+                "AIRFLOW__TRIGGERER__DEFAULT_CAPACITY": "50",
+                "AIRFLOW_CONN_KOREAI_DEFAULT": json.dumps(self.connection),
+            }
+        )
+        return env
+
+    # -- processes
+
+    def start(self, name: str, *args: str, env: dict[str, str], log_dir: Path | None = None) -> Service:
+        log_path = (log_dir or self.logs / "services") / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                list(args),
+                cwd=self.home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, stopped by its id
+            )
+        service = Service(name, process, log_path)
+        self.services.append(service)
+        return service
+
+    def stop(self) -> None:
+        while self.services:
+            self.services.pop().stop()
+
+    def check_alive(self) -> None:
+        for service in self.services:
+            if service.process.poll() is not None:
+                tail = service.log_path.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{service.name} exited with {service.process.returncode}:\n{tail}")
+
+    def boot(self, *, ingestion_delay: float, say: Callable[[str], None]) -> None:
+        env = self.env()
+        say(f"AIRFLOW_HOME={self.home}: migrating the metadata database")
+        subprocess.run(
+            [str(BIN / "airflow"), "db", "migrate"],
+            env=env,
+            cwd=self.home,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=300,
+        )
+        airflow = str(BIN / "airflow")
+        self.start(
+            "emulator",
+            sys.executable,
+            "-m",
+            "airflow_provider_koreai.emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.emulator_port),
+            "--ingestion-delay",
+            str(ingestion_delay),
+            env=env,
+            # The emulator stands in for Kore.ai, outside the deployment: its banner prints the demo
+            # credentials it accepts, so its output is kept out of the deployment's logs.
+            log_dir=self.home / "emulator",
+        )
+        self.start(
+            "api-server", airflow, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port), env=env
+        )
+        self.start("scheduler", airflow, "scheduler", "--skip-serve-logs", env=env)
+        self.start("dag-processor", airflow, "dag-processor", env=env)
+        self.start("triggerer", airflow, "triggerer", "--skip-serve-logs", env=env)
+        say(
+            "started "
+            + ", ".join(f"{s.name} (pid {s.pid})" for s in self.services)
+            + f"; api-server {self.api_url}, emulator {self.emulator_url}"
+        )
+        self.wait_for(lambda: requests.get(f"{self.api_url}/api/v2/version", timeout=5).ok, 120, "api-server")
+        self.wait_for(
+            lambda: requests.get(f"{self.emulator_url}/_emulator/state", timeout=5).ok, 30, "emulator"
+        )
+
+    def wait_for(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            with contextlib.suppress(requests.RequestException):
+                if ready():
+                    return
+            time.sleep(1)
+        raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
+
+    # -- REST API v2
+
+    def token(self) -> str:
+        if self._token is None:
+            response = requests.get(f"{self.api_url}/auth/token", timeout=10)
+            response.raise_for_status()
+            self._token = str(response.json()["access_token"])
+        return self._token
+
+    def rest(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One REST call, retried on SQLite's "database is locked" (HTTP 500) and connection hiccups."""
+        last: str = ""
+        for attempt in range(REST_ATTEMPTS):
+            try:
+                response = requests.request(
+                    method,
+                    f"{self.api_url}/api/v2{path}",
+                    headers={"Authorization": f"Bearer {self.token()}"},
+                    timeout=30,
+                    **kwargs,
+                )
+            except requests.RequestException as error:
+                last = f"{type(error).__name__}"
+            else:
+                if response.status_code < 500:
+                    if not response.ok:
+                        raise RuntimeError(
+                            f"{method} {path}: HTTP {response.status_code} {response.text[:500]}"
+                        )
+                    return response.json() if response.content else None
+                last = f"HTTP {response.status_code} {response.text[:200]}"
+            time.sleep(min(0.5 * 2**attempt, 5))
+        raise RuntimeError(f"{method} {path} failed {REST_ATTEMPTS} times: {last}")
+
+    def emulator(self, path: str) -> Any:
+        response = requests.get(f"{self.emulator_url}/_emulator/{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+
+@contextlib.contextmanager
+def deployment(home: Path, *, ingestion_delay: float, say: Callable[[str], None]) -> Iterator[Deployment]:
+    """Boot, yield, and stop every service by its process group: also on failure, SIGTERM or Ctrl-C."""
+    deployed = Deployment(home)
+    previous: dict[int, Any] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        deployed.stop()
+        handler = previous.get(signum)
+        if callable(handler):
+            handler(signum, frame)
+        raise SystemExit(128 + signum)
+
+    atexit.register(deployed.stop)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        previous[int(stop_signal)] = signal.signal(stop_signal, on_signal)
+    try:
+        deployed.boot(ingestion_delay=ingestion_delay, say=say)
+        yield deployed
+    finally:
+        deployed.stop()
+        say("every service stopped")
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        atexit.unregister(deployed.stop)

@@ -1,0 +1,232 @@
+"""``make e2e``: every example DAG in a real deployment, as a new user would run them.
+
+The four Airflow services and the emulator on loopback (:mod:`tests.e2e.deployment`), only the
+``koreai_default`` connection configured. Every example DAG is unpaused (which creates the scheduled runs,
+and the load DAG's run triggers the asset-scheduled DAG), then triggered twice through the REST API v2,
+in one order and then in the reverse order. When every run has ended:
+
+* every run succeeded: manual, scheduled and asset-triggered;
+* at least one task was deferred and the triggerer ran its trigger (its reads reached the emulator);
+* the update tasks' XCom matches the emulator's state;
+* no file under the deployment's logs holds the client secret or a JWT.
+
+A table of DAG, run, state and duration is printed. Not part of ``make test`` (marker ``e2e``).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_koreai.triggers.contact_list import USER_AGENT as TRIGGER_USER_AGENT
+from tests.e2e.deployment import Deployment, deployment
+
+pytestmark = pytest.mark.e2e
+
+DAG_IDS = (
+    "koreai_update_contact_list",
+    "koreai_update_many_contact_lists",
+    "koreai_refresh_contact_list",
+    "koreai_load_customer_data",
+    "koreai_refresh_on_customer_data",
+)
+SCHEDULED = (
+    "koreai_update_contact_list",
+    "koreai_update_many_contact_lists",
+    "koreai_refresh_contact_list",
+    "koreai_load_customer_data",
+)
+ASSET_TRIGGERED = "koreai_refresh_on_customer_data"
+#: Every run must have ended within this; the whole session stays under 6 minutes on 2 cores.
+RUNS_DEADLINE_SECONDS = 270
+#: The emulator ingests this long after accepting contacts, so that the sensor's first check on the
+#: worker comes first and it defers to the triggerer.
+INGESTION_DELAY_SECONDS = 5.0
+TERMINAL = {"success", "failed"}
+JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
+
+
+def say(text: str) -> None:
+    print(f"[e2e] {text}", flush=True)
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[Deployment]:
+    with (
+        tempfile.TemporaryDirectory(prefix="koreai-e2e-") as home,
+        deployment(Path(home), ingestion_delay=INGESTION_DELAY_SECONDS, say=say) as running,
+    ):
+        yield running
+
+
+def all_runs(deployed: Deployment) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = []
+    for dag_id in DAG_IDS:
+        runs += deployed.rest("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
+    return runs
+
+
+def wait_until_every_run_ended(deployed: Deployment, manual_expected: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + RUNS_DEADLINE_SECONDS
+    last = ""
+    quiet_polls = 0
+    while time.monotonic() < deadline:
+        deployed.check_alive()
+        runs = all_runs(deployed)
+        by_type = {
+            kind: sum(r["run_type"] == kind for r in runs)
+            for kind in ("manual", "scheduled", "asset_triggered")
+        }
+        pending = [r for r in runs if r["state"] not in TERMINAL]
+        status = f"{len(runs)} runs {by_type}, {len(pending)} not ended"
+        if status != last:
+            say(status)
+            last = status
+        complete = (
+            by_type["manual"] >= manual_expected
+            and {r["dag_id"] for r in runs if r["run_type"] == "scheduled"} >= set(SCHEDULED)
+            and by_type["asset_triggered"] >= 1
+        )
+        # Twice in a row, so that an asset-triggered run created just after the last load is not missed.
+        quiet_polls = quiet_polls + 1 if complete and not pending else 0
+        if quiet_polls == 2:
+            return runs
+        time.sleep(3)
+    raise AssertionError(f"not every run ended within {RUNS_DEADLINE_SECONDS} s: {last}")
+
+
+def duration(run: dict[str, Any]) -> str:
+    from datetime import datetime
+
+    if not run.get("start_date") or not run.get("end_date"):
+        return "-"
+    start = datetime.fromisoformat(run["start_date"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(run["end_date"].replace("Z", "+00:00"))
+    return f"{(end - start).total_seconds():.1f} s"
+
+
+def print_table(runs: list[dict[str, Any]]) -> None:
+    rows = [("DAG", "run", "type", "state", "duration")]
+    for run in sorted(runs, key=lambda r: (r["dag_id"], r.get("queued_at") or "", r["dag_run_id"])):
+        rows.append((run["dag_id"], run["dag_run_id"], run["run_type"], run["state"], duration(run)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def task_instances(deployed: Deployment, run: dict[str, Any]) -> list[dict[str, Any]]:
+    path = f"/dags/{run['dag_id']}/dagRuns/{run['dag_run_id']}/taskInstances"
+    return list(deployed.rest("GET", path, params={"limit": 100})["task_instances"])
+
+
+def xcom(deployed: Deployment, run: dict[str, Any], task_id: str, key: str, map_index: int = -1) -> Any:
+    path = f"/dags/{run['dag_id']}/dagRuns/{run['dag_run_id']}/taskInstances/{task_id}/xcomEntries/{key}"
+    return deployed.rest("GET", path, params={"map_index": map_index, "deserialize": True})["value"]
+
+
+def test_every_example_in_a_real_deployment(deployed: Deployment) -> None:
+    started = time.monotonic()
+    # The DAG processor parses the examples; then unpausing creates the scheduled runs.
+    deployed.wait_for(
+        lambda: (
+            {d["dag_id"] for d in deployed.rest("GET", "/dags", params={"limit": 100})["dags"]}
+            >= set(DAG_IDS)
+        ),
+        120,
+        "the example DAGs",
+    )
+    for dag_id in DAG_IDS:
+        deployed.rest("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    say(f"unpaused {len(DAG_IDS)} example DAGs")
+
+    order = list(DAG_IDS) + list(reversed(DAG_IDS))
+    for dag_id in order:
+        deployed.rest("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
+    say("triggered every example twice: " + " -> ".join(order))
+
+    runs = wait_until_every_run_ended(deployed, manual_expected=len(order))
+    print()
+    print_table(runs)
+    say(f"every run ended {time.monotonic() - started:.0f} s after the DAGs were parsed")
+
+    failed = [(r["dag_id"], r["dag_run_id"], r["state"]) for r in runs if r["state"] != "success"]
+    details = {
+        f"{dag_id}/{run_id}": {
+            ti["task_id"]: ti["state"]
+            for ti in task_instances(deployed, {"dag_id": dag_id, "dag_run_id": run_id})
+        }
+        for dag_id, run_id, _ in failed
+    }
+    assert not failed, f"runs that did not succeed: {details}"
+
+    # Deferred at least once, and the triggerer ran the trigger: its reads reached Kore.ai.
+    trigger_reads = [
+        r for r in deployed.emulator("requests") if r["headers"].get("user-agent") == TRIGGER_USER_AGENT
+    ]
+    assert trigger_reads, "the triggerer sent no request: no sensor deferred"
+    assert {(r["method"], r["route"]) for r in trigger_reads} == {("GET", "get_contact_list")}
+    sensor_logs = list(
+        deployed.logs.glob("dag_id=koreai_refresh_contact_list/**/task_id=wait_for_ingestion/*.log")
+    )
+    deferred_logs = [path for path in sensor_logs if "DEFERRED" in path.read_text(errors="replace")]
+    assert deferred_logs, f"no wait_for_ingestion log says it deferred: {sensor_logs}"
+    trigger_logs = [path for path in sensor_logs if ".trigger." in path.name]
+    assert any("rule: " in path.read_text(errors="replace") for path in trigger_logs), (
+        f"no trigger log of the triggerer says how the wait ended: {trigger_logs}"
+    )
+    say(
+        f"deferred: {len(deferred_logs)} sensor log(s) say so; "
+        f"the triggerer read Kore.ai {len(trigger_reads)} times"
+    )
+
+    # The update tasks' XCom matches what the emulator holds.
+    state = {item["_id"]: item for item in deployed.emulator("state")}
+    checked = 0
+    for run in runs:
+        for ti in task_instances(deployed, run):
+            if ti["task_id"] != "update_contact_list" or ti["state"] != "success":
+                continue
+            map_index = ti.get("map_index", -1)
+            list_id = xcom(deployed, run, "update_contact_list", "contact_list_id", map_index)
+            body = xcom(deployed, run, "update_contact_list", "body", map_index)
+            assert list_id in state, list_id
+            assert body["name"] == state[list_id]["name"], (run["dag_run_id"], list_id)
+            checked += 1
+    assert checked >= len(DAG_IDS), checked
+    ingestion = [
+        xcom(deployed, run, "wait_for_ingestion", "ingestion")
+        for run in runs
+        if run["dag_id"] == "koreai_refresh_contact_list"
+    ]
+    say(
+        f"XCom matches the emulator for {checked} update task(s); "
+        f"sensor rules: {[i['rule'] for i in ingestion]}"
+    )
+    refresh_lists = {
+        xcom(deployed, run, "add_contacts", "contact_list_id")
+        for run in runs
+        if run["dag_id"] == "koreai_refresh_contact_list"
+    }
+    assert len(refresh_lists) == 1, "every refresh run reused its own list"
+    (refresh_list,) = refresh_lists
+    assert state[refresh_list]["totalRecordCount"] == 120, "re-runs added no duplicate"
+
+    # No secret and no JWT in any log file of the deployment.
+    secret = deployed.connection["password"]
+    leaks = []
+    files = [path for path in deployed.logs.rglob("*") if path.is_file()]
+    for path in files:
+        text = path.read_text(errors="replace")
+        if secret in text or JWT.search(text):
+            leaks.append(str(path.relative_to(deployed.logs)))
+    assert files
+    assert not leaks, f"secret or JWT in {leaks}"
+    say(f"no client secret and no JWT in {len(files)} log files")
