@@ -8,6 +8,7 @@ Bearer`` instead of ``auth``, a missing ``exp``) shows up as the same 401 envelo
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 import time
@@ -43,10 +44,14 @@ class TokenVerifier:
         self._settings = settings
         self._lock = threading.Lock()
         self._seen_jti: dict[tuple[str, str], float] = {}
+        #: ``(exp, key)`` in expiry order, so that forgetting expired ``jti`` values costs O(log n) per
+        #: request, not a pass over all of them (a long soak would make the emulator slower per request).
+        self._expiries: list[tuple[float, tuple[str, str]]] = []
 
     def reset(self) -> None:
         with self._lock:
             self._seen_jti.clear()
+            self._expiries.clear()
 
     def verify(self, token: str | None) -> tuple[str, dict[str, Any]]:
         """Return ``(client_id, claims)`` or raise a 401 :class:`KoreApiError`."""
@@ -87,12 +92,15 @@ class TokenVerifier:
         key = (app_id, str(claims["jti"]))
         now = time.time()
         with self._lock:
-            self._seen_jti = {
-                k: e for k, e in self._seen_jti.items() if e + self._settings.jwt_leeway_seconds > now
-            }
+            horizon = now - self._settings.jwt_leeway_seconds
+            while self._expiries and self._expiries[0][0] <= horizon:
+                expired, old = heapq.heappop(self._expiries)
+                if self._seen_jti.get(old) == expired:
+                    del self._seen_jti[old]
             if key in self._seen_jti:
                 raise KoreApiError(401, REPLAY_MESSAGE, 401)
             self._seen_jti[key] = exp
+            heapq.heappush(self._expiries, (exp, key))
 
     def authenticate(self, headers: Mapping[str, str], path_iid: str) -> AuthContext:
         """Check the token, then the ``iid`` and ``accountId`` headers against the path and the settings."""
