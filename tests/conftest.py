@@ -98,6 +98,34 @@ def _fresh_secrets_masker() -> Iterator[None]:
         masker.reset_masker()
 
 
+@pytest.fixture
+def masked_values() -> Iterator[list[str]]:
+    """Every value handed to Airflow's ``mask_secret`` during the test (still masked for real).
+
+    The spy sits on the function our code calls (``auth.register_long_lived_secret`` looks it up on each
+    use): ``airflow.sdk.log.mask_secret``, or on Airflow 3.0.2 ``airflow.sdk.execution_time.
+    secrets_masker.mask_secret``. So any path of ours that registers a value is counted, not only the
+    one we expect.
+    """
+    import importlib
+    from unittest import mock
+
+    for module_name in ("airflow.sdk.log", "airflow.sdk.execution_time.secrets_masker"):
+        module = importlib.import_module(module_name)
+        real = getattr(module, "mask_secret", None)
+        if real is not None:
+            break
+    assert real is not None, "no mask_secret in this Airflow"
+    seen: list[str] = []
+
+    def spy(value: Any, name: str | None = None) -> None:
+        seen.append(str(value))
+        real(value, name)
+
+    with mock.patch.object(module, "mask_secret", spy):
+        yield seen
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated SQLite metadata DB in ``AIRFLOW_HOME`` (``make test`` migrates it beforehand)."""

@@ -3,18 +3,16 @@
 Single-use tokens (a fresh ``jti`` per request) are never registered: registering one value per request
 made every call slower than the one before. A token reused for its lifetime (``enforce_jti=false``) is
 registered once per lifetime. The spy sits on Airflow's own ``mask_secret``, the function our code calls,
-so any path that registers a token is counted, not only the one we expect.
+so any path that registers a token is counted, not only the one we expect (``masked_values`` in
+``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from typing import Any
 from unittest import mock
 
-import pytest
 import requests_mock as rm
 
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
@@ -25,22 +23,6 @@ UPDATE_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{
 SUCCESS = {"status": "success", "data": {"contactListId": LIST_ID, "body": {"name": "Renewals"}}}
 JWT_SHAPED = re.compile(r"^eyJ[\w-]*\.[\w-]*\.[\w-]*$")
 REQUESTS = 1000
-
-
-@pytest.fixture
-def masked_values() -> Iterator[list[str]]:
-    """Every value handed to Airflow's ``mask_secret`` while the test runs (still masked for real)."""
-    import airflow.sdk.log
-
-    seen: list[str] = []
-    real = airflow.sdk.log.mask_secret
-
-    def spy(value: Any, name: str | None = None) -> None:
-        seen.append(str(value))
-        real(value, name)
-
-    with mock.patch.object(airflow.sdk.log, "mask_secret", spy):
-        yield seen
 
 
 def sent_tokens(mocker: rm.Mocker) -> list[str]:
