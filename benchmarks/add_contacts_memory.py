@@ -9,9 +9,8 @@ not count against the client), then measures, each in a fresh Python process:
 * ``load whole``: the baseline, ``list(csv.DictReader(file))``: what reading the file at once costs.
 
 Peak resident memory (``ru_maxrss``) is printed per case, with ``stream`` and ``load whole`` above the
-``import`` floor and their ratio. The connection sets ``enforce_jti=false`` so that 1,000 requests reuse
-one token: with a fresh token per request, Airflow's secrets masker alone would take minutes
-(``benchmarks/mask_secret_cost.py``), which is not what this measures.
+``import`` floor and their ratio. Each of the 1,000 requests is signed with its own token, as in
+production (none of them goes to Airflow's masker, see ``airflow_provider_koreai/auth.py``).
 
     .venv/bin/python benchmarks/add_contacts_memory.py [rows]      # default 1,000,000
 """
@@ -21,12 +20,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from airflow_provider_koreai.emulator.process import EmulatorProcess
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 
@@ -64,31 +63,13 @@ def write_csv(path: Path, rows: int) -> None:
             )
 
 
-def start_emulator() -> tuple[subprocess.Popen[str], dict[str, object]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_koreai.emulator", "--port", "0", "--rate-limit", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("AIRFLOW_CONN_KOREAI_DEFAULT="):
-            return process, json.loads(line.split("=", 1)[1].strip().strip("'"))
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise SystemExit("the emulator did not start")
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "contacts.csv"
         write_csv(path, ROWS)
         size_mib = path.stat().st_size / 2**20
-        emulator, connection = start_emulator()
-        try:
+        with EmulatorProcess("--rate-limit", "0") as emulator:
+            connection = emulator.connection
             create = subprocess.run(  # the list the upload targets, created through the public API
                 [
                     sys.executable,
@@ -102,7 +83,6 @@ def main() -> None:
                 timeout=120,
             )
             assert create.returncode == 0, create.stderr[-2000:]
-            connection["extra"]["enforce_jti"] = "false"  # type: ignore[index]
             env = {**os.environ, "AIRFLOW_CONN_KOREAI_DEFAULT": json.dumps(connection)}
             results = {}
             for case in ("import", "stream", "load whole"):
@@ -115,9 +95,6 @@ def main() -> None:
                 )
                 assert out.returncode == 0, out.stderr[-3000:]
                 results[case] = json.loads(out.stdout.strip().splitlines()[-1])
-        finally:
-            emulator.send_signal(signal.SIGINT)
-            emulator.wait(timeout=30)
 
     floor = results["import"]["peak_mib"]
     print(f"rows: {ROWS:,}  file: {size_mib:.0f} MiB")

@@ -21,7 +21,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 CALLS = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
@@ -36,28 +35,22 @@ DRIFT_GOAL = 0.10
 
 
 def main() -> int:
+    from log_file import output_to_log_file
+
     from airflow_provider_koreai.emulator.process import EmulatorProcess
 
     with EmulatorProcess("--rate-limit", "0", "--log-level", "warning") as emulator:
         os.environ["AIRFLOW_CONN_KOREAI_DEFAULT"] = json.dumps(emulator.connection)
         # The hook logs one line per update, as it would to a task's log file: to a file, not the screen.
-        with tempfile.NamedTemporaryFile("w", prefix="client-overhead-", suffix=".log", delete=False) as log:
-            saved = [os.dup(1), os.dup(2)]
-            for fd in (1, 2):
-                os.dup2(log.fileno(), fd)
-            try:
-                hook_ns, raw_ns = measure(emulator.connection)
-            finally:
-                for fd, copy in zip((1, 2), saved, strict=True):
-                    os.dup2(copy, fd)
-                    os.close(copy)
+        with output_to_log_file("client-overhead-") as log_name:
+            hook_ns, raw_ns = measure(emulator.connection)
 
     window = min(500, len(hook_ns) // 4)
     hook, raw = statistics.median(hook_ns), statistics.median(raw_ns)
     first, last = statistics.median(hook_ns[:window]), statistics.median(hook_ns[-window:])
     ratio, drift = hook / raw, last / first - 1
     raw_drift = statistics.median(raw_ns[-window:]) / statistics.median(raw_ns[:window]) - 1
-    print(f"calls: {len(hook_ns):,} of each, interleaved in blocks of {BLOCK}; hook log: {log.name}")
+    print(f"calls: {len(hook_ns):,} of each, interleaved in blocks of {BLOCK}; hook log: {log_name}")
     print(f"raw requests.Session.put : {raw / 1000:7.0f} us CPU per call (median)")
     print(f"KoreAIHook.update        : {hook / 1000:7.0f} us CPU per call (median)")
     print(f"ratio hook / raw         : {ratio:7.2f}   (goal <= {RATIO_GOAL})")

@@ -20,7 +20,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any
 from unittest import mock
@@ -32,26 +31,20 @@ DRIFT_GOAL = 0.10
 
 
 def main() -> int:
+    from log_file import output_to_log_file
+
     from airflow_provider_koreai.emulator.process import EmulatorProcess
 
     with EmulatorProcess("--rate-limit", "0", "--log-level", "warning") as emulator:
         os.environ["AIRFLOW_CONN_KOREAI_DEFAULT"] = json.dumps(emulator.connection)
         # The trigger logs each poll, as it would to the triggerer's log: to a file, not the screen.
-        with tempfile.NamedTemporaryFile("w", prefix="trigger-polls-", suffix=".log", delete=False) as log:
-            saved = [os.dup(1), os.dup(2)]
-            for fd in (1, 2):
-                os.dup2(log.fileno(), fd)
-            try:
-                samples, event = asyncio.run(poll())
-            finally:
-                for fd, copy in zip((1, 2), saved, strict=True):
-                    os.dup2(copy, fd)
-                    os.close(copy)
+        with output_to_log_file("trigger-polls-") as log_name:
+            samples, event = asyncio.run(poll())
 
     window = min(WINDOW, len(samples) // 4)
     first, last = statistics.median(samples[:window]), statistics.median(samples[-window:])
     drift = last / first - 1
-    print(f"polls: {len(samples):,} in one process; trigger event: {event['status']}; log: {log.name}")
+    print(f"polls: {len(samples):,} in one process; trigger event: {event['status']}; log: {log_name}")
     print(f"CPU per poll (median)    : {statistics.median(samples) / 1000:7.0f} us")
     print(
         f"drift, last {window} vs first {window} polls: {drift:+.0%} "

@@ -22,10 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +30,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from airflow_provider_koreai.emulator.process import EmulatorProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DAG_ID = "koreai_refresh_contact_list"
@@ -49,9 +48,6 @@ CUSTOMERS = 120
 INGESTION_DELAY_SECONDS = 4.0
 #: The example polls every 10 s, as it should against Kore.ai; 2 s keeps the demo short.
 POKE_INTERVAL_SECONDS = 2.0
-STARTUP_TIMEOUT_SECONDS = 30.0
-BANNER = "Kore.ai emulator listening on "
-CONN_PREFIX = "AIRFLOW_CONN_KOREAI_DEFAULT="
 
 
 class Story:
@@ -67,61 +63,6 @@ class Story:
 
     def detail(self, text: str) -> None:
         self.out.write(f"      {text}\n")
-
-
-def _lines(stream: IO[str], lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line)
-
-
-def start_emulator(log: IO[str]) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
-    """Start the emulator on port 0 and read the URL and the connection it prints (bounded wait)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_koreai.emulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--ingestion-delay",
-            str(INGESTION_DELAY_SECONDS),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    url = ""
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            if process.poll() is not None:
-                break
-            continue
-        log.write(f"emulator: {line}")
-        line = line.strip()
-        if line.startswith(BANNER):
-            url = line.removeprefix(BANNER)
-        elif line.startswith(CONN_PREFIX):
-            return process, url, json.loads(line.removeprefix(CONN_PREFIX).strip("'"))
-    stop_emulator(process)
-    raise SystemExit("The Kore.ai emulator did not start; see the log.")
-
-
-def stop_emulator(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -270,13 +211,15 @@ def main() -> int:
     log_path = Path(os.environ.get("KOREAI_DEMO_LOG") or REPO_ROOT / ".demo" / "airflow.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text("", encoding="utf-8")
-    with log_path.open("a", encoding="utf-8") as log:
-        process, url, connection = start_emulator(log)
-    story.say(
-        f"Kore.ai emulator up at {url} (pid {process.pid}); it ingests contacts "
-        f"{INGESTION_DELAY_SECONDS:g} s after accepting them"
-    )
-    try:
+    with (
+        log_path.open("a", encoding="utf-8", buffering=1) as emulator_log,
+        EmulatorProcess("--ingestion-delay", str(INGESTION_DELAY_SECONDS), output=emulator_log) as emulator,
+    ):
+        story.say(
+            f"Kore.ai emulator up at {emulator.url} (pid {emulator.pid}); it ingests contacts "
+            f"{INGESTION_DELAY_SECONDS:g} s after accepting them"
+        )
+        connection = emulator.connection
         os.environ["AIRFLOW_CONN_KOREAI_DEFAULT"] = json.dumps(connection)
         story.say(
             f"Connection koreai_default: host {connection['host']}, client id {connection['login']}, "
@@ -285,9 +228,7 @@ def main() -> int:
         story.detail(f"Airflow's full log: {log_path}")
         with tempfile.TemporaryDirectory(prefix="koreai-exports-") as export_dir:
             code = run_dag(story, log_path, export_dir)
-    finally:
-        stop_emulator(process)
-        story.say(f"Emulator (pid {process.pid}) stopped. Airflow's full log: {log_path}")
+    story.say(f"Emulator (pid {emulator.pid}) stopped. Airflow's full log: {log_path}")
     return code
 
 

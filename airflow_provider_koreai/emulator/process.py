@@ -28,11 +28,14 @@ class EmulatorProcess:
 
     :param args: extra command-line arguments (``--rate-limit 0``, ``--ingestion-delay 0``...).
     :param startup_timeout: seconds to wait for the emulator to print its connection.
+    :param output: where the emulator's own output goes while it runs, each line prefixed with
+        ``emulator:`` (a log file); by default it is read and dropped.
     """
 
-    def __init__(self, *args: str, startup_timeout: float = 30.0) -> None:
+    def __init__(self, *args: str, startup_timeout: float = 30.0, output: IO[str] | None = None) -> None:
         self.args: Sequence[str] = args
         self.startup_timeout = startup_timeout
+        self.output = output
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self.connection: dict[str, Any] = {}
@@ -47,7 +50,7 @@ class EmulatorProcess:
         )
         assert self.process.stdout is not None
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=_forward, args=(self.process.stdout, lines), daemon=True).start()
+        threading.Thread(target=_forward, args=(self.process.stdout, lines, self.output), daemon=True).start()
         deadline = time.monotonic() + self.startup_timeout
         seen: list[str] = []
         while time.monotonic() < deadline:
@@ -94,7 +97,13 @@ class EmulatorProcess:
         self.stop()
 
 
-def _forward(stream: IO[str], lines: queue.Queue[str]) -> None:
-    """Drain the child's output, so that a chatty emulator never blocks on a full pipe."""
+def _forward(stream: IO[str], lines: queue.Queue[str], output: IO[str] | None) -> None:
+    """Drain the child's output, so that a chatty emulator never blocks on a full pipe; the lines up to
+    the connection go to :meth:`EmulatorProcess.start`, every line to ``output``."""
+    starting = True
     for line in stream:
-        lines.put(line)
+        if output is not None:
+            output.write(f"emulator: {line}")
+        if starting:
+            lines.put(line)
+            starting = not line.startswith(CONNECTION_PREFIX)
