@@ -19,7 +19,7 @@ import pytest
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.soak]
 
 UPDATES = 2000
 LISTS = 20

@@ -1,0 +1,79 @@
+"""The one place where the tests bridge Airflow 3.0 to 3.3, through public names only.
+
+The provider itself imports version-safe names from ``airflow.providers.common.compat.sdk``; the tests
+need a few more things that moved between releases (the DAG bag, DAG serialization, one exception, the
+secrets masker's reset) and that ``common.compat`` does not map. Each is resolved here, newest location
+first, so a test module never spells a version check of its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any
+
+import airflow
+from packaging.version import Version
+
+#: The running Airflow's version, without pre-release or local parts (``3.1.8``).
+AIRFLOW_VERSION = Version(Version(airflow.__version__).base_version)
+#: Named like the official providers' ``version_compat`` flags.
+AIRFLOW_V_3_2_PLUS = AIRFLOW_VERSION.release >= (3, 2, 0)
+
+
+def _first(name: str, *modules: str) -> Any:
+    """``name`` from the first of ``modules`` that has it (typed ``Any``: its home depends on the release)."""
+    for module in modules:
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError(f"{name} is in none of {modules}")
+
+
+#: ``airflow.sdk.exceptions`` from 3.2, ``airflow.exceptions`` before (``common.compat`` does not map it).
+AirflowRescheduleException: Any = _first(
+    "AirflowRescheduleException", "airflow.sdk.exceptions", "airflow.exceptions"
+)
+
+#: Airflow's ``redact`` for the masker tests (``common.compat.sdk`` maps it only from 1.14).
+redact: Any = _first("redact", "airflow.sdk.log", "airflow.sdk.execution_time.secrets_masker")
+
+__all__ = [
+    "AIRFLOW_VERSION",
+    "AIRFLOW_V_3_2_PLUS",
+    "AirflowRescheduleException",
+    "dag_bag",
+    "redact",
+    "reset_secrets_masker",
+    "serialize_round_trip",
+]
+
+
+def dag_bag(dag_folder: str) -> Any:
+    """Parse every DAG file of ``dag_folder`` (``DagBag`` moved to ``airflow.dag_processing`` in 3.2)."""
+    dag_bag_class = _first("DagBag", "airflow.dag_processing.dagbag", "airflow.models.dagbag")
+    return dag_bag_class(dag_folder=dag_folder)
+
+
+def serialize_round_trip(dag: Any) -> Any:
+    """The DAG as the scheduler sees it: serialized to JSON-ready data and back."""
+    serialized_objects: Any = importlib.import_module("airflow.serialization.serialized_objects")
+    # ``DagSerialization`` from Airflow 3.2, ``SerializedDAG`` before.
+    serializer = getattr(serialized_objects, "DagSerialization", None) or serialized_objects.SerializedDAG
+    data = serializer.to_dict(dag)
+    return serializer.from_dict(data)
+
+
+def reset_secrets_masker() -> None:
+    """Forget every value handed to ``mask_secret`` so far.
+
+    In production each task runs in its own process, so the masker only holds that task's secrets; here
+    hundreds of tests share one process. ``airflow.sdk.execution_time.secrets_masker`` is the public home
+    of ``reset_secrets_masker`` on 3.0/3.1 and a deprecated alias of the same masker from 3.2 on, so this
+    resets the very masker ``mask_secret`` fills on every release.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DeprecatedImportWarning on 3.1+
+        from airflow.sdk.execution_time.secrets_masker import reset_secrets_masker as reset
+    reset()
