@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from pathlib import Path
 from typing import Any
 
 import airflow
@@ -47,13 +48,42 @@ __all__ = [
     "redact",
     "reset_secrets_masker",
     "serialize_round_trip",
+    "without_airflow_mask_requests",
 ]
 
 
 def dag_bag(dag_folder: str) -> Any:
-    """Parse every DAG file of ``dag_folder`` (``DagBag`` moved to ``airflow.dag_processing`` in 3.2)."""
+    """Parse every DAG file of ``dag_folder``, ready for ``dag.test()``.
+
+    ``DagBag`` moved to ``airflow.dag_processing`` in 3.2. From 3.1, ``dag.test()`` writes the DAG's bundle
+    to the metadata DB itself; on 3.0 it does not, so its assets are never activated and a task with
+    inlets or outlets fails (``AirflowInactiveAssetInInletOrOutletException``). There the bag is written
+    to the DB first, under the configured bundle that holds ``dag_folder``, as the DAG processor would.
+    """
     dag_bag_class = _first("DagBag", "airflow.dag_processing.dagbag", "airflow.models.dagbag")
-    return dag_bag_class(dag_folder=dag_folder)
+    bag = dag_bag_class(dag_folder=dag_folder)
+    if AIRFLOW_VERSION.release < (3, 1):
+        from airflow.dag_processing.bundles.manager import DagBundlesManager
+
+        manager = DagBundlesManager()
+        manager.sync_bundles_to_db()
+        folder = Path(dag_folder).resolve()
+        names = [b.name for b in manager.get_all_dag_bundles() if Path(b.path).resolve() == folder]
+        bag.sync_to_db(names[0] if names else "dags-folder", None)
+    return bag
+
+
+def without_airflow_mask_requests(output: str) -> str:
+    """Task output minus Airflow 3.0's own DEBUG echo of each ``MaskSecret`` request.
+
+    Airflow 3.0.x's task runner and supervisor log ``Sending request msg=MaskSecret(value='...')`` at
+    DEBUG: every value handed to ``mask_secret`` (including the connection password, which Airflow
+    masks itself) shows in clear there. Fixed in 3.1; the provider cannot prevent it, so the leak tests
+    check every other line on 3.0 and the whole output on later releases.
+    """
+    if AIRFLOW_VERSION.release >= (3, 1):
+        return output
+    return "".join(line for line in output.splitlines(keepends=True) if "MaskSecret(value=" not in line)
 
 
 def serialize_round_trip(dag: Any) -> Any:

@@ -33,7 +33,7 @@ from airflow_provider_koreai.exceptions import (
     KoreAIServerError,
 )
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.compat import AIRFLOW_V_3_2_PLUS
+from tests.compat import AIRFLOW_V_3_2_PLUS, without_airflow_mask_requests
 from tests.integration.dag_runs import run_example_dag
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
@@ -255,7 +255,7 @@ def test_dag_run_leaks_no_secret(
     )
 
     out, err = capfd.readouterr()
-    logged = out + err
+    logged = without_airflow_mask_requests(out + err)
     assert dag_run.state == scenario.state
     ti = dag_run.get_task_instance(TASK_ID)
     assert ti.state == scenario.state
