@@ -37,15 +37,11 @@ AirflowRescheduleException: Any = _first(
     "AirflowRescheduleException", "airflow.sdk.exceptions", "airflow.exceptions"
 )
 
-#: Airflow's ``redact`` for the masker tests (``common.compat.sdk`` maps it only from 1.14).
-redact: Any = _first("redact", "airflow.sdk.log", "airflow.sdk.execution_time.secrets_masker")
-
 __all__ = [
     "AIRFLOW_VERSION",
     "AIRFLOW_V_3_2_PLUS",
     "AirflowRescheduleException",
     "dag_bag",
-    "redact",
     "reset_secrets_masker",
     "serialize_round_trip",
     "without_airflow_mask_requests",

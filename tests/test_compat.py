@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pendulum
 import pytest
+from airflow.providers.common.compat.sdk import redact
 from airflow.sdk import DAG, BaseOperator
 
 from airflow_provider_koreai.auth import mask_secret
-from tests.compat import dag_bag, redact, reset_secrets_masker, serialize_round_trip
+from tests.compat import dag_bag, reset_secrets_masker, serialize_round_trip
 from tests.conftest import EXAMPLE_DAGS
 
 SECRET = "only-a-test-value-9f8e7d6c5b4a"
