@@ -58,7 +58,7 @@ test-matrix:
 	done; \
 	$(MAKE) --no-print-directory test-emulator-newest-fastapi || failed="$$failed emulator-newest-fastapi"; \
 	if [ -n "$$failed" ]; then echo "test-matrix: FAILED legs:$$failed"; exit 1; fi; \
-	echo "test-matrix: every leg passed ($(MATRIX_LEGS))"
+	echo "test-matrix: every leg passed ($(MATRIX_LEGS) emulator-newest-fastapi)"
 
 test-leg:
 	@test -f .ci/constraints/$(LEG).txt || { echo "usage: make test-leg LEG=<one of $(MATRIX_LEGS)>"; exit 2; }
