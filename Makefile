@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/example_dags
 
-.PHONY: install lint typecheck test demo e2e clean
+.PHONY: install lint typecheck test test-matrix test-leg test-emulator-newest-fastapi demo e2e clean
 
 install: $(STAMP)
 
@@ -33,6 +33,65 @@ test: lint typecheck
 	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The CI matrix: each older Airflow line we claim, and the lowest versions pyproject.toml declares, in its
+# own virtualenv under .legs/, one leg after another (pip's cache is shared). `make test` is the newest
+# leg (Airflow 3.3), so the matrix does not repeat it. Each leg installs Airflow as its docs say, pinned
+# with .ci/constraints/<leg>.txt (the pins that release needs; no constraints URL is reachable from CI).
+# Legs skip only the soak tests: emulator, integration and dag.test() tests all run. mypy runs once, in
+# `make test`: on the older legs it only reports third-party typing differences (SQLAlchemy 2.1's column
+# types on 3.1, a type-ignore that only newer Airflow needs on 3.0), nothing about how our code behaves.
+MATRIX_LEGS ?= airflow-3.0 airflow-3.1 airflow-3.2 lowest
+LEGS_DIR := .legs
+LEG_PYTEST_ARGS ?= -q -m "not soak and not e2e"
+# Airflow < 3.2 builds the connection form from the hook's widgets, which need the FAB provider. The
+# lowest leg installs only what pyproject.toml declares (its form test skips without FAB).
+LEG_AIRFLOW_airflow-3.0 := apache-airflow[fab]
+LEG_AIRFLOW_airflow-3.1 := apache-airflow[fab]
+# The lowest leg also runs on the lowest Python that requires-python allows (found on PATH or in pyenv).
+PYTHON310 ?= $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10),\
+	$(shell $(p) -c 'print("$(p)")' 2>/dev/null)))
+LEG_PYTHON_lowest = $(or $(PYTHON310),$(error the lowest leg needs Python 3.10: set PYTHON310=/path/to/python3.10))
+
+test-matrix:
+	@failed=""; for leg in $(MATRIX_LEGS); do \
+		$(MAKE) --no-print-directory test-leg LEG=$$leg || failed="$$failed $$leg"; \
+	done; \
+	$(MAKE) --no-print-directory test-emulator-newest-fastapi || failed="$$failed emulator-newest-fastapi"; \
+	if [ -n "$$failed" ]; then echo "test-matrix: FAILED legs:$$failed"; exit 1; fi; \
+	echo "test-matrix: every leg passed ($(MATRIX_LEGS) emulator-newest-fastapi)"
+
+test-leg:
+	@test -f .ci/constraints/$(LEG).txt || { echo "usage: make test-leg LEG=<one of $(MATRIX_LEGS)>"; exit 2; }
+	@start=$$(date +%s); $(MAKE) --no-print-directory $(LEGS_DIR)/$(LEG)/.installed-stamp; \
+	echo "== leg $(LEG): installed in $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
+	export AIRFLOW_HOME="$$home" PATH="$(CURDIR)/$(LEGS_DIR)/$(LEG)/bin:$$PATH"; \
+	$(LEGS_DIR)/$(LEG)/bin/python -c 'import sys, airflow; print("== leg $(LEG): Airflow", airflow.__version__, "on Python", sys.version.split()[0])'; \
+	$(LEGS_DIR)/$(LEG)/bin/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
+	$(LEGS_DIR)/$(LEG)/bin/python -m pytest -p no:cacheprovider $(LEG_PYTEST_ARGS); status=$$?; \
+	echo "== leg $(LEG): tests took $$(( $$(date +%s) - start )) s, exit status $$status"; exit $$status
+
+# The emulator alone on the newest FastAPI, Starlette, uvicorn and pydantic, reinstalled on every run: the
+# Airflow legs only reach FastAPI 0.115 to 0.136 (Airflow caps or needs older), and FastAPI 0.137 is where
+# routing internals changed. The emulator needs no Airflow, so this leg installs the package without it.
+EMULATOR_LEG := $(LEGS_DIR)/emulator-newest-fastapi
+
+test-emulator-newest-fastapi:
+	@start=$$(date +%s); rm -rf $(EMULATOR_LEG); $(PYTHON) -m venv $(EMULATOR_LEG); \
+	$(EMULATOR_LEG)/bin/python -m pip install --quiet --upgrade pip && \
+	$(EMULATOR_LEG)/bin/python -m pip install --quiet --no-deps -e . && \
+	$(EMULATOR_LEG)/bin/python -m pip install --quiet --upgrade fastapi starlette uvicorn pydantic PyJWT requests pytest && \
+	$(EMULATOR_LEG)/bin/python -c 'import fastapi, starlette, uvicorn; print("== leg emulator: FastAPI", fastapi.__version__, "Starlette", starlette.__version__, "uvicorn", uvicorn.__version__)' && \
+	$(EMULATOR_LEG)/bin/python -m pytest -p no:cacheprovider -q tests/emulator; status=$$?; \
+	echo "== leg emulator-newest-fastapi: install and tests took $$(( $$(date +%s) - start )) s, exit status $$status"; exit $$status
+
+$(LEGS_DIR)/%/.installed-stamp: .ci/constraints/%.txt pyproject.toml
+	rm -rf $(LEGS_DIR)/$*
+	$(or $(LEG_PYTHON_$*),$(PYTHON)) -m venv $(LEGS_DIR)/$*
+	$(LEGS_DIR)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(LEGS_DIR)/$*/bin/python -m pip install --quiet -c .ci/constraints/$*.txt -e '.[test]' '$(or $(LEG_AIRFLOW_$*),apache-airflow)'
+	touch $@
+
 # The example DAG, run by real Airflow against the local Kore.ai emulator (no tenant needed).
 demo: $(STAMP)
 	@home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
@@ -47,4 +106,4 @@ e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e -m e2e -p no:cacheprovider -s $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo
+	rm -rf $(VENV) $(LEGS_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo

@@ -22,8 +22,8 @@ Connection: ``koreai_default`` (see the README), for instance from ``AIRFLOW_CON
 from __future__ import annotations
 
 import pendulum
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
 from airflow.sdk import DAG, Asset, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
 
@@ -93,9 +93,10 @@ with DAG(
         where ``triggering_asset_events`` is empty. When several loads land before this DAG runs, Airflow
         folds them into one run, and the newest summary is the one that matters.
         """
-        # Newest first, one event: no need to fetch the asset's whole history.
-        events = get_current_context()["inlet_events"][CUSTOMER_DATA].ascending(False).limit(1)
-        latest = next(iter(events), None)
+        events = get_current_context()["inlet_events"][CUSTOMER_DATA]
+        if hasattr(events, "ascending"):  # Airflow >= 3.2 queries on demand: fetch the newest event only
+            events = events.ascending(False).limit(1)
+        latest = events[-1] if events else None  # Airflow 3.0/3.1: a list, oldest first
         if latest is None:
             raise AirflowSkipException(f"No event for {CUSTOMER_DATA.name} yet: the list is left as it is")
         extra = latest.extra or {}

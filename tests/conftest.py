@@ -86,16 +86,14 @@ def _fresh_secrets_masker() -> Iterator[None]:
     In production each task runs in its own process, so the masker only holds that task's secrets. Here
     hundreds of tests share one process, and the masker recompiles one regex over every secret it holds
     on each addition (see benchmarks/mask_secret_cost.py): without a reset, the last tests would spend
-    minutes masking the tokens of all earlier ones. ``_secrets_masker`` is private to Airflow, hence the
-    guarded lookup: when it moves, tests only get slower.
+    minutes masking the tokens of all earlier ones. A run that never loaded Airflow (the emulator's
+    tests alone) has nothing to reset.
     """
     yield
-    import airflow.sdk.log
+    if "airflow.sdk" in sys.modules:
+        from tests.compat import reset_secrets_masker
 
-    masker_factory = getattr(airflow.sdk.log, "_secrets_masker", None)
-    masker = masker_factory() if callable(masker_factory) else None
-    if masker is not None and hasattr(masker, "reset_masker"):
-        masker.reset_masker()
+        reset_secrets_masker()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from airflow_provider_koreai import __version__
 from airflow_provider_koreai.connection_form import CONN_FIELDS
 from airflow_provider_koreai.get_provider_info import get_provider_info
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from tests.compat import AIRFLOW_V_3_2_PLUS
 
 INFO = get_provider_info()
 
@@ -71,7 +72,35 @@ def test_legacy_widgets_match_conn_fields() -> None:
     assert set(KoreAIHook.get_connection_form_widgets()) == set(CONN_FIELDS)
 
 
+def _needs_the_form_source() -> None:
+    """Airflow 3.0/3.1 build the form's extra fields from ``get_connection_form_widgets``, whose field
+    classes come with the FAB provider (flask-appbuilder, wtforms); 3.2+ read ``conn-fields``."""
+    if not AIRFLOW_V_3_2_PLUS:
+        pytest.importorskip("flask_appbuilder", reason="Airflow < 3.2 needs the FAB provider for the form")
+
+
+def test_ui_hook_meta_serves_the_koreai_form() -> None:
+    """What ``GET /ui/connections/hook_meta`` serves the UI's connection form, built by Airflow's
+    providers manager from whichever source the running release reads."""
+    _needs_the_form_source()
+    from airflow.api_fastapi.core_api.routes.ui.connections import hook_meta_data
+
+    served = {meta.connection_type: meta.model_dump(mode="json") for meta in hook_meta_data()}
+    form = served["koreai"]
+    assert form["hook_name"] == "Kore.ai"
+    assert form["hook_class_name"] == "airflow_provider_koreai.hooks.koreai.KoreAIHook"
+    assert set(form["extra_fields"]) == set(CONN_FIELDS)
+    for name, spec in CONN_FIELDS.items():
+        assert form["extra_fields"][name]["schema"]["title"] == spec["label"], form["extra_fields"][name]
+    standard = form["standard_fields"]
+    assert standard["login"]["title"] == "Client ID"
+    assert standard["password"]["title"] == "Client Secret"
+    assert standard["port"]["hidden"] is True
+    assert standard["url_schema"]["hidden"] is True
+
+
 def test_airflow_registers_the_connection_type_and_form() -> None:
+    _needs_the_form_source()
     from airflow.providers_manager import ProvidersManager
 
     manager = ProvidersManager()

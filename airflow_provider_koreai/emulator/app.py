@@ -323,6 +323,11 @@ class EmulatorMiddleware:
 
     Admin routes (``/_emulator/...``) pass straight through: they are neither recorded nor faultable.
     A request that is dropped is recorded with ``status`` None (nothing was answered).
+
+    The middleware runs before FastAPI routes the request, so it names the route itself, matching the
+    request against the routes of the ``api`` router declared in this module (each named explicitly).
+    It never walks the app's ``router.routes``: how ``include_router`` mounts a router is FastAPI's
+    business (0.137 started adding router nodes there instead of copies of the routes).
     """
 
     def __init__(
@@ -433,6 +438,5 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     app.add_exception_handler(KoreApiError, _kore_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    api_routes = [r for r in app.router.routes if not getattr(r, "path", "").startswith(ADMIN_PREFIX)]
-    app.add_middleware(EmulatorMiddleware, runtime=runtime, routes=api_routes, connections=connections)
+    app.add_middleware(EmulatorMiddleware, runtime=runtime, routes=api.routes, connections=connections)
     return app

@@ -224,3 +224,31 @@ def test_drop_before_on_add_contacts_adds_nothing(kore: Kore, server: EmulatorSe
         kore.request("POST", kore.add_contacts_url, json=body)
     time.sleep(server.settings.ingestion_delay_seconds + 0.2)
     assert server.contact_list("cl-demo-overdue-invoices")["totalRecordCount"] == 1  # type: ignore[index]
+
+
+def test_every_api_route_is_named_and_faultable(kore: Kore, server: EmulatorServer) -> None:
+    """Each API route is recorded under its name and takes its fault, whatever FastAPI does with
+    ``include_router`` (0.137 stopped copying routes into the app's route list)."""
+    from airflow_provider_koreai.emulator.app import api
+    from airflow_provider_koreai.emulator.faults import ROUTE_NAMES
+
+    assert {getattr(route, "name", None) for route in api.routes} == ROUTE_NAMES
+    calls = {
+        "update_contact_list": ("PUT", kore.list_url(RENEWALS)),
+        "create_contact_list": ("POST", f"{kore.lists_url}/createContactList"),
+        "get_contact_list": ("GET", kore.list_url(RENEWALS)),
+        "list_contact_lists": ("POST", f"{kore.lists_url}/getAllListDetails"),
+        "delete_contact_list": ("DELETE", kore.list_url(RENEWALS)),
+        "add_contacts": ("POST", kore.add_contacts_url),
+        "get_contacts": ("GET", f"{kore.list_url(RENEWALS)}/getAllContacts"),
+    }
+    assert set(calls) == ROUTE_NAMES
+    for name, (method, url) in calls.items():
+        server.inject_fault(route=name, status=418)
+        assert_error(kore.request(method, url), 418, 418)
+    assert server.contact_list(RENEWALS) is not None, "a faulted request must not be applied"
+    recorded = [
+        (r["route"], r["status"])
+        for r in kore.session.get(f"{server.base_url}/_emulator/requests", timeout=5).json()
+    ]
+    assert recorded == [(name, 418) for name in calls]

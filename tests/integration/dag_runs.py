@@ -6,18 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tests.compat import dag_bag
 from tests.conftest import EXAMPLE_DAGS
 
 
 def example_dagbag() -> Any:
     """Parsed afresh for every run: ``dag.test(run_conf=...)`` leaves the conf in the DAG object's
     params, which would leak into the next test's run."""
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow < 3.1
-        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
-
-    bag = DagBag(dag_folder=str(EXAMPLE_DAGS))
+    bag = dag_bag(str(EXAMPLE_DAGS))
     assert not bag.import_errors, bag.import_errors
     return bag
 

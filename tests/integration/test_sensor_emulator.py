@@ -11,12 +11,13 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
 from airflow_provider_koreai.triggers.contact_list import USER_AGENT, ContactListIngestedTrigger
+from tests.compat import dag_bag
 from tests.integration.dag_runs import xcom
 
 pytestmark = pytest.mark.integration
@@ -124,8 +125,6 @@ def test_deferrable_mode_through_dag_test(emulator: EmulatorServer, monkeypatch:
     duration of the test. The worker's check gets one 503 (the hook does not retry: ``max_attempts`` 1),
     so the task defers however long the first task took, and the trigger polls until ingestion.
     """
-    from airflow.dag_processing.dagbag import DagBag
-
     local = "airflow.dag_processing.bundles.local.LocalDagBundle"
     bundles = [
         {"name": "koreai-test-dags", "classpath": local, "kwargs": {"path": str(TEST_DAGS)}},
@@ -136,7 +135,7 @@ def test_deferrable_mode_through_dag_test(emulator: EmulatorServer, monkeypatch:
     conn["extra"]["max_attempts"] = 1
     monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(conn))
     emulator.inject_fault(route="get_contact_list", status=503)
-    bag = DagBag(dag_folder=str(TEST_DAGS))
+    bag = dag_bag(str(TEST_DAGS))
     assert not bag.import_errors, bag.import_errors
     dag = bag.get_dag(TEST_DAG_ID)
     assert dag is not None
@@ -162,15 +161,13 @@ def test_deferrable_mode_through_dag_test(emulator: EmulatorServer, monkeypatch:
 
 def run_test_dag(dag_id: str, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Any:
     """``dag.test()`` runs only DAGs of a configured bundle: the test DAG folder is added as one."""
-    from airflow.dag_processing.dagbag import DagBag
-
     local = "airflow.dag_processing.bundles.local.LocalDagBundle"
     bundles = [
         {"name": "koreai-test-dags", "classpath": local, "kwargs": {"path": str(TEST_DAGS)}},
         {"name": "dags-folder", "classpath": local, "kwargs": {}},
     ]
     monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps(bundles))
-    bag = DagBag(dag_folder=str(TEST_DAGS))
+    bag = dag_bag(str(TEST_DAGS))
     assert not bag.import_errors, bag.import_errors
     dag = bag.get_dag(dag_id)
     assert dag is not None

@@ -13,14 +13,14 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowSensorTimeout
-from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.operators.contact_list import AddContactsOperator
 from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
 from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
+from tests.compat import AirflowRescheduleException
 
 pytestmark = pytest.mark.integration
 

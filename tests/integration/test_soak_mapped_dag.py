@@ -13,8 +13,9 @@ import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from tests.compat import dag_bag
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
+pytestmark = [pytest.mark.integration, pytest.mark.soak, pytest.mark.usefixtures("airflow_db")]
 
 DAGS = Path(__file__).parent / "dags"
 LISTS = 50
@@ -29,8 +30,6 @@ FAULTS: list[dict[str, Any]] = [
 
 
 def test_mapped_updates_over_fifty_lists_survive_faults(emulator: EmulatorServer) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
     hook = KoreAIHook(backoff_initial=0.01)
     list_ids = [hook.create_contact_list(name=f"Mapped soak list {n:02d}")["_id"] for n in range(LISTS)]
     emulator.clear_requests()
@@ -45,7 +44,7 @@ def test_mapped_updates_over_fifty_lists_survive_faults(emulator: EmulatorServer
         else:
             emulator.inject_fault(route="update_contact_list", delay=0)
 
-    dag = DagBag(dag_folder=str(DAGS)).get_dag("koreai_soak_mapped")
+    dag = dag_bag(str(DAGS)).get_dag("koreai_soak_mapped")
     assert dag is not None
     dag_run = dag.test(
         logical_date=pendulum.datetime(2025, 1, 2, tz="UTC"), run_conf={"contact_list_ids": list_ids}

@@ -12,6 +12,7 @@ from airflow.sdk import DAG
 
 from airflow_provider_koreai.exceptions import KoreAIServerError
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
+from tests.compat import serialize_round_trip
 from tests.conftest import BASE_URL, CLIENT_SECRET, IID
 
 LIST_ID = "cl-renewals-0001"
@@ -144,12 +145,9 @@ def test_rendered_fields_hold_no_secret(requests_mock: rm.Mocker) -> None:
 
 
 def test_operator_serializes_in_a_dag() -> None:
-    from airflow.serialization.serialized_objects import DagSerialization
-
     with DAG("koreai_serialization", schedule=None, start_date=pendulum.datetime(2025, 1, 1)) as dag:
         make_operator(name="{{ params.name }}", description=None)
-    serialized = DagSerialization.to_dict(dag)
-    restored = DagSerialization.from_dict(serialized)
+    restored = serialize_round_trip(dag)
     task = restored.get_task("update_contact_list")
     assert task.name == "{{ params.name }}"
     assert list(task.template_fields) == list(UpdateContactListOperator.template_fields)

@@ -24,6 +24,7 @@ from airflow_provider_koreai.operators.contact_list import (
     CreateContactListOperator,
     DeleteContactListOperator,
 )
+from tests.compat import serialize_round_trip
 from tests.conftest import BASE_URL, IID
 
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
@@ -123,13 +124,11 @@ def test_operators_are_registered_templated_and_coloured() -> None:
 
 
 def test_operators_serialize_in_a_dag() -> None:
-    from airflow.serialization.serialized_objects import DagSerialization
-
     with DAG("koreai_lifecycle", schedule=None, start_date=pendulum.datetime(2025, 1, 1)) as dag:
         CreateContactListOperator(task_id="create", name="{{ params.name }}", if_exists="update")
         DeleteContactListOperator(task_id="delete", contact_list_id="{{ params.id }}", missing_ok=True)
         AddContactsOperator(task_id="add", contact_list_name="x", path="{{ params.path }}", chunk_size=10)
-    restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    restored = serialize_round_trip(dag)
     assert restored.get_task("create").name == "{{ params.name }}"
     assert restored.get_task("add").path == "{{ params.path }}"
 

@@ -13,14 +13,15 @@ from airflow.providers.common.compat.sdk import (
     AirflowSensorTimeout,
     AirflowSkipException,
     PokeReturnValue,
+    TaskDeferred,
 )
-from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
 
 from airflow_provider_koreai.sensors.contact_list import (
     DEFERRAL_TIMEOUT_GRACE_SECONDS,
     ContactListIngestedSensor,
 )
 from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
+from tests.compat import AirflowRescheduleException, serialize_round_trip
 from tests.conftest import BASE_URL, CLIENT_SECRET, IID
 
 LIST_ID = "cl-renewals-0001"
@@ -399,12 +400,11 @@ def test_resume_after_a_trigger_timeout_honours_soft_fail() -> None:
 def test_sensor_survives_dag_serialization() -> None:
     import pendulum
     from airflow.sdk import DAG
-    from airflow.serialization.serialized_objects import DagSerialization
 
     with DAG("koreai_sensor_serialization", schedule=None, start_date=pendulum.datetime(2025, 8, 1)) as dag:
         make_sensor(expected_count="{{ params.rows }}", deferrable=True)
 
-    restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    restored = serialize_round_trip(dag)
     task = restored.get_task("wait_for_ingestion")
     assert task.expected_count == "{{ params.rows }}"
     assert list(task.template_fields) == list(ContactListIngestedSensor.template_fields)
