@@ -20,6 +20,9 @@ from packaging.version import Version
 AIRFLOW_VERSION = Version(Version(airflow.__version__).base_version)
 #: Named like the official providers' ``version_compat`` flags.
 AIRFLOW_V_3_2_PLUS = AIRFLOW_VERSION.release >= (3, 2, 0)
+#: The task state store (reads kept between reschedule-mode pokes) and ``dag.test()``'s recorded
+#: reschedules exist from 3.3.
+AIRFLOW_V_3_3_PLUS = AIRFLOW_VERSION.release >= (3, 3, 0)
 
 
 def _first(name: str, *modules: str) -> Any:
@@ -40,6 +43,7 @@ AirflowRescheduleException: Any = _first(
 __all__ = [
     "AIRFLOW_VERSION",
     "AIRFLOW_V_3_2_PLUS",
+    "AIRFLOW_V_3_3_PLUS",
     "AirflowRescheduleException",
     "dag_bag",
     "reset_secrets_masker",

@@ -17,7 +17,7 @@ from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
 from airflow_provider_koreai.triggers.contact_list import USER_AGENT, ContactListIngestedTrigger
-from tests.compat import dag_bag
+from tests.compat import AIRFLOW_V_3_3_PLUS, dag_bag
 from tests.integration.dag_runs import xcom
 
 pytestmark = pytest.mark.integration
@@ -205,9 +205,15 @@ def test_reschedule_mode_through_dag_test_waits_for_this_runs_rows(
         "baseline_count": 1,
         "missing": 0,
     }
-    assert reschedules(dag_run, "wait_for_ingestion") >= 1
+    if AIRFLOW_V_3_3_PLUS:  # before 3.3, dag.test() records no TaskReschedule rows to count
+        assert reschedules(dag_run, "wait_for_ingestion") >= 1
 
 
+@pytest.mark.skipif(
+    not AIRFLOW_V_3_3_PLUS,
+    reason="the task state store that keeps reads between reschedule pokes exists from Airflow 3.3; "
+    "before it, reschedule mode ends only at the target or the timeout (documented in the README)",
+)
 @pytest.mark.usefixtures("airflow_db", "slow_ingestion")
 def test_reschedule_mode_through_dag_test_settles_on_dropped_duplicates(
     emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
