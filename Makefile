@@ -48,9 +48,9 @@ LEG_PYTEST_ARGS ?= -q -m "not soak and not e2e"
 LEG_AIRFLOW_airflow-3.0 := apache-airflow[fab]
 LEG_AIRFLOW_airflow-3.1 := apache-airflow[fab]
 # The lowest leg also runs on the lowest Python that requires-python allows (found on PATH or in pyenv).
-PYTHON310 ?= $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10),\
+PYTHON311 ?= $(firstword $(foreach p,python3.11 $(wildcard $(HOME)/.pyenv/versions/3.11*/bin/python3.11),\
 	$(shell $(p) -c 'print("$(p)")' 2>/dev/null)))
-LEG_PYTHON_lowest = $(or $(PYTHON310),$(error the lowest leg needs Python 3.10: set PYTHON310=/path/to/python3.10))
+LEG_PYTHON_lowest = $(or $(PYTHON311),$(error the lowest leg needs Python 3.11: set PYTHON311=/path/to/python3.11))
 
 test-matrix:
 	@failed=""; for leg in $(MATRIX_LEGS); do \

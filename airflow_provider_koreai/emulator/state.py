@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_koreai.emulator.errors import KoreApiError, not_found
@@ -24,7 +24,7 @@ TenantKey = tuple[str, str]
 
 def utc_now_iso() -> str:
     """Timestamps the way Kore (a Node/Mongo stack) prints them: ``2025-08-01T09:00:00.000Z``."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
