@@ -694,6 +694,19 @@ def _data_object(payload: dict[str, Any], endpoint: str, hint: str | None = None
     return data
 
 
+def total_record_count(contact_list: dict[str, Any], endpoint: str) -> int:
+    """The list's ``totalRecordCount``, or a clear error when Kore.ai's answer has none."""
+    value = contact_list.get("totalRecordCount")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        shown = "missing" if value is None else f"{type(value).__name__} {str(value)[:40]!r}"
+        raise KoreAIUnexpectedResponseError(
+            http_status=200,
+            endpoint=endpoint,
+            message=f"the list's totalRecordCount is {shown}, not a whole number of at least 0",
+        )
+    return value
+
+
 def _kore_message(payload: Any) -> str:
     """Kore.ai's message, from ``errors[].msg`` or ``errors[].message`` or a top-level ``message``."""
     if not isinstance(payload, dict):

@@ -647,7 +647,7 @@ class AddContactsOperator(BaseOperator):
 
     def _count_before(self, hook: KoreAIHook, name: str) -> tuple[str, int]:
         """The list's id and ``totalRecordCount`` before anything is sent; an unknown name fails here."""
-        from airflow_provider_koreai.triggers.contact_list import total_record_count
+        from airflow_provider_koreai.hooks.koreai import total_record_count
 
         try:
             found = hook.find_contact_list(name)

@@ -159,7 +159,7 @@ class ContactListIngestedSensor(BaseSensorOperator):
         """The list's current count and duplicate policy; ``None`` when Kore.ai could not answer for now
         (the hook's retries are spent on a 429, 5xx or connection failure), so that the sensor simply
         waits longer."""
-        from airflow_provider_koreai.triggers.contact_list import total_record_count
+        from airflow_provider_koreai.hooks.koreai import total_record_count
 
         try:
             data = self.hook.get_contact_list(contact_list_id)

@@ -47,10 +47,15 @@ from airflow_provider_koreai.exceptions import (
     KoreAIError,
     KoreAIRateLimitedError,
     KoreAITransportError,
-    KoreAIUnexpectedResponseError,
     KoreAIValidationError,
 )
-from airflow_provider_koreai.hooks.koreai import _JWT_PATTERN, _REDACTED, KoreAIHook, _data_object
+from airflow_provider_koreai.hooks.koreai import (
+    _JWT_PATTERN,
+    _REDACTED,
+    KoreAIHook,
+    _data_object,
+    total_record_count,
+)
 from airflow_provider_koreai.ingestion import IngestionWatch, allow_duplicates_of
 
 if TYPE_CHECKING:
@@ -64,19 +69,6 @@ DEFAULT_POLL_INTERVAL_SECONDS = 60.0
 MIN_REQUEST_TIMEOUT_SECONDS = 1.0
 #: Tells the trigger's reads apart from the worker's in Kore.ai's (or a proxy's) access logs.
 USER_AGENT = f"airflow-provider-koreai/{__version__} (triggerer)"
-
-
-def total_record_count(contact_list: dict[str, Any], endpoint: str) -> int:
-    """The list's ``totalRecordCount``, or a clear error when Kore.ai's answer has none."""
-    value = contact_list.get("totalRecordCount")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        shown = "missing" if value is None else f"{type(value).__name__} {str(value)[:40]!r}"
-        raise KoreAIUnexpectedResponseError(
-            http_status=200,
-            endpoint=endpoint,
-            message=f"the list's totalRecordCount is {shown}, not a whole number of at least 0",
-        )
-    return value
 
 
 class ContactListIngestedTrigger(BaseTrigger):
