@@ -46,13 +46,10 @@ REUSE_MARGIN_SECONDS = 60.0
 def register_long_lived_secret(value: str) -> None:
     """Hand a secret that lives for many requests to Airflow's masker (never a single-use token).
 
-    ``mask_secret`` moved between Airflow releases and ``common.compat`` does not map it; it is looked up
-    here, on first use: most processes never register a token at all.
+    Imported on first use: most processes never register a token at all.
     """
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # earlier Airflow 3 releases
-        from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+    from airflow.providers.common.compat.sdk import mask_secret
+
     mask_secret(value)
 
 

@@ -64,3 +64,31 @@ def provider_info_connection_form() -> dict[str, Any]:
             "placeholders": PLACEHOLDERS,
         },
     }
+
+
+def ui_field_behaviour() -> dict[str, Any]:
+    """``KoreAIHook.get_ui_field_behaviour()`` for Airflow < 3.2."""
+    return {
+        "hidden_fields": list(HIDDEN_FIELDS),
+        "relabeling": dict(RELABELING),
+        "placeholders": dict(PLACEHOLDERS),
+    }
+
+
+def form_widgets() -> dict[str, Any]:
+    """``KoreAIHook.get_connection_form_widgets()`` for Airflow < 3.2 (needs the FAB provider)."""
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import IntegerField, StringField
+    from wtforms.validators import Optional
+
+    widgets: dict[str, Any] = {}
+    for name, spec in CONN_FIELDS.items():
+        field_class = IntegerField if "integer" in spec["schema"]["type"] else StringField
+        widgets[name] = field_class(
+            lazy_gettext(spec["label"]),
+            description=spec["description"],
+            widget=BS3TextFieldWidget(),
+            validators=[Optional()],
+        )
+    return widgets

@@ -7,7 +7,7 @@ Everything here is **lazy**: files are read row by row (``csv.reader`` / line by
 pulled one item at a time, and nothing is read ahead of what the consumer asks for. A file of a million
 rows therefore flows through in bounded memory.
 
-Mapping rules (reference 3.6 of the Kore.ai campaign API notes):
+Mapping rules (Kore.ai's "Add contacts to a list" API takes one object per contact, see the README):
 
 * ``column_map`` renames source columns (``{"phone": "phoneNumber", "First Name": "firstName"}``);
   a renamed column wins over an unrenamed column of the same target name;
@@ -35,8 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 PHONE_NUMBER = "phoneNumber"
-#: Kore.ai's documented contact columns; anything else is passed through unchanged.
-KNOWN_COLUMNS = (PHONE_NUMBER, "firstName", "lastName", "timeZone", "uniqueId")
 CSV_EXTENSIONS = (".csv",)
 JSON_LINES_EXTENSIONS = (".jsonl", ".ndjson")
 SUPPORTED_EXTENSIONS = CSV_EXTENSIONS + JSON_LINES_EXTENSIONS
@@ -158,15 +156,11 @@ def _phone_problem(value: Any) -> str | None:
     if value is None:
         return f"no {PHONE_NUMBER}"
     if isinstance(value, bool) or not isinstance(value, str | int):
-        return f"{PHONE_NUMBER} must be text, got {type(value).__name__} {_short(value)}"
+        # The type only: the value is contact data, and this reason is logged.
+        return f"{PHONE_NUMBER} must be text, got {type(value).__name__}"
     if isinstance(value, str) and not value.strip():
         return f"{PHONE_NUMBER} is empty"
     return None
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def map_record(raw: Mapping[Any, Any], column_map: Mapping[str, str] | None = None) -> Record | str:
@@ -340,14 +334,3 @@ def iter_rows(
         raise TypeError(f"source must be a path or an iterable of records, got {type(source).__name__}")
     else:
         yield from _iter_items(source, renames, on_reject)
-
-
-def iter_records(
-    source: Source,
-    column_map: Mapping[str, str] | None = None,
-    *,
-    on_reject: Callable[[RejectedRow], None] = _ignore,
-) -> Iterator[Record]:
-    """Like :func:`iter_rows`, yielding only the mapped records (what ``KoreAIHook.add_contacts`` takes)."""
-    for row in iter_rows(source, column_map, on_reject=on_reject):
-        yield row.record

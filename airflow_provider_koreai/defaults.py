@@ -15,3 +15,7 @@ DEFAULT_SOURCE = "passiveApiIntegration"
 DEFAULT_CHUNK_SIZE = 1000
 #: The colour of our tasks in Airflow's graph view.
 KOREAI_UI_COLOR = "#e3f0ff"
+#: What ``CreateContactListOperator`` / ``KoreAIHook.ensure_contact_list`` do when the name is taken.
+IF_EXISTS_MODES = ("skip", "update", "fail")
+#: Kore.ai allows 60 requests per minute per account; 50 leaves room for the account's other calls.
+DEFAULT_REQUESTS_PER_MINUTE = 50

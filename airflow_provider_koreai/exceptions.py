@@ -127,3 +127,94 @@ class KoreAITransportError(KoreAIError):
         self.endpoint = endpoint
         self.outcome_unknown = outcome_unknown
         super().__init__(message)
+
+
+class KoreAIContactListExistsError(KoreAIError):
+    """A list of that name exists, and the caller asked to fail in that case (``if_exists="fail"``)."""
+
+    def __init__(self, name: str, contact_list_id: str | None) -> None:
+        self.name = name
+        self.contact_list_id = contact_list_id
+        super().__init__(
+            f"Kore.ai contact list {name!r} already exists as {contact_list_id or '(no id)'} and "
+            "if_exists='fail'"
+        )
+
+
+class KoreAIPartialUploadError(KoreAIError):
+    """An upload of contacts stopped part-way: what was accepted, what is in doubt, what was never sent.
+
+    :param cause: the error of the chunk that failed (``__cause__`` too).
+    :param rows_accepted: rows of the earlier chunks, all accepted by Kore.ai.
+    :param chunks_accepted: how many chunks those were.
+    :param rows_failed: rows of the failed chunk.
+    :param outcome_unknown: whether the failed chunk may have been added all the same (a timeout after
+        sending, a dropped connection, a 5xx); otherwise Kore.ai surely did not add it.
+    :param source_rows: optional ``(first failed, last failed, last accepted)`` positions in the caller's
+        own terms (file lines, record numbers), as :meth:`in_source` adds them.
+
+    Only an upload that changed nothing is worth an automatic task retry: a retry sends every row again,
+    which duplicates the accepted ones on a list that allows duplicates.
+    """
+
+    def __init__(
+        self,
+        *,
+        contact_list_name: str,
+        cause: KoreAIError,
+        rows_accepted: int,
+        chunks_accepted: int,
+        rows_failed: int,
+        outcome_unknown: bool,
+        source_rows: tuple[str, str, str | None] | None = None,
+    ) -> None:
+        self.contact_list_name = contact_list_name
+        self.cause = cause
+        self.rows_accepted = rows_accepted
+        self.chunks_accepted = chunks_accepted
+        self.rows_failed = rows_failed
+        self.outcome_unknown = outcome_unknown
+        self.source_rows = source_rows
+        self.retryable = cause.retryable and rows_accepted == 0 and not outcome_unknown
+        first, last = rows_accepted + 1, rows_accepted + rows_failed
+        fate = "may or may not have been added" if outcome_unknown else "were not added"
+        if source_rows is not None:
+            failed_from, failed_to, accepted_through = source_rows
+            failed = f"in the source, {failed_from} to {failed_to}"
+            accepted = (
+                f"the {rows_accepted} row(s) up to and including {accepted_through} were accepted before them"
+                if rows_accepted
+                else "no row was accepted before them"
+            )
+            unsent = f"nothing after {failed_to} was sent"
+        else:
+            failed = f"rows {first}-{last}"
+            accepted = f"the {rows_accepted} row(s) in {chunks_accepted} chunk(s) before them were accepted"
+            unsent = "nothing after them was sent"
+        advice = (
+            " Kore.ai adds contacts asynchronously: compare the list's totalRecordCount before running the "
+            "task again, which sends every row again (a list with allowDuplicates=false skips phone numbers "
+            "it already holds)."
+            if rows_accepted or outcome_unknown
+            else ""
+        )
+        super().__init__(
+            f"{cause} Upload to Kore.ai list {contact_list_name!r} stopped at chunk {chunks_accepted + 1}: "
+            f"{failed} (the failed chunk) {fate}; {accepted}; {unsent}.{advice}"
+        )
+
+    def in_source(
+        self, failed_from: str, failed_to: str, accepted_through: str | None
+    ) -> KoreAIPartialUploadError:
+        """The same error, naming the rows by their place in the caller's source (file lines...)."""
+        located = type(self)(
+            contact_list_name=self.contact_list_name,
+            cause=self.cause,
+            rows_accepted=self.rows_accepted,
+            chunks_accepted=self.chunks_accepted,
+            rows_failed=self.rows_failed,
+            outcome_unknown=self.outcome_unknown,
+            source_rows=(failed_from, failed_to, accepted_through),
+        )
+        located.__cause__ = self.cause
+        return located

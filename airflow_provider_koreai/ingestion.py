@@ -1,7 +1,7 @@
 """When has Kore.ai finished ingesting the contacts this run sent? One rule, shared by the sensor and its
 trigger.
 
-Kore.ai adds contacts asynchronously and hands out no job id (reference 3.6): a list's
+Kore.ai adds contacts asynchronously and hands out no job id: a list's
 ``totalRecordCount`` is the only sign of progress. Two facts make a bare ``count >= rows sent`` wrong:
 
 * a **reused list** already holds rows: 123 rows plus 120 sent is reached at 243, not at 120. So the

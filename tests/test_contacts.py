@@ -22,7 +22,6 @@ from airflow_provider_koreai.contacts import (
     TooManyRejectedRows,
     check_column_map,
     file_kind,
-    iter_records,
     iter_rows,
     map_record,
 )
@@ -259,10 +258,15 @@ def test_iterable_items_are_numbered_and_non_mappings_rejected() -> None:
     ]
 
 
+def records_of(source: Any, column_map: Any = None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """The mapped records alone, as the operator feeds them to the hook."""
+    return (row.record for row in iter_rows(source, column_map, **kwargs))
+
+
 @pytest.mark.parametrize("source", [b"phoneNumber\n+1\n", {"phoneNumber": "+1"}])
 def test_bytes_and_single_mappings_are_not_sources(source: Any) -> None:
     with pytest.raises(TypeError, match="path or an iterable"):
-        list(iter_records(source))
+        list(records_of(source))
 
 
 def test_reading_is_lazy() -> None:
@@ -275,7 +279,7 @@ def test_reading_is_lazy() -> None:
             yield {"phoneNumber": f"+{number}"}
         raise AssertionError("read past the third record")
 
-    records = iter_records(source())
+    records = records_of(source())
     assert pulled == []
     assert list(islice(records, 3)) == [{"phoneNumber": "+1"}, {"phoneNumber": "+2"}, {"phoneNumber": "+3"}]
     assert pulled == [1, 2, 3]
@@ -291,7 +295,7 @@ def test_files_are_streamed_in_bounded_memory(tmp_path: Path) -> None:
 
     tracemalloc.start()
     try:
-        count = sum(1 for _ in iter_records(path))
+        count = sum(1 for _ in records_of(path))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -314,7 +318,7 @@ def test_tally_counts_everything_keeps_the_first_and_reports_them() -> None:
 
 def test_tally_limit_stops_the_iteration_at_the_first_row_over_it() -> None:
     tally = RejectTally(limit=1)
-    records = iter_records(
+    records = records_of(
         [{"phoneNumber": "+1"}, {}, {"phoneNumber": "+3"}, {}, {"phoneNumber": "+5"}], on_reject=tally.add
     )
     assert next(records) == {"phoneNumber": "+1"}

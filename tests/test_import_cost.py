@@ -32,6 +32,7 @@ PARSE_TIME = {
     "airflow_provider_koreai.ingestion",
     "airflow_provider_koreai.validation",
     "airflow_provider_koreai.operators",
+    "airflow_provider_koreai.operators.base",
     "airflow_provider_koreai.operators.contact_list",
     "airflow_provider_koreai.sensors",
     "airflow_provider_koreai.sensors.contact_list",

@@ -1,8 +1,11 @@
 """Operators for Kore.ai campaign contact lists.
 
-The DAG processor imports this module on every parse of every DAG file that uses it, so at import it
-loads only Airflow's base classes and our dependency-free modules (``defaults``, ``validation``,
-``exceptions``); the hook, the HTTP stack and the contact-file reader load when a task runs.
+Each is a thin layer over one :class:`~airflow_provider_koreai.hooks.koreai.KoreAIHook` call: it turns
+templated arguments into that call and its result into XCom. The hook, reached through
+:class:`~airflow_provider_koreai.operators.base.KoreAIBaseOperator`, owns the API's logic; the base owns
+the failure rule. The DAG processor imports this module on every parse, so at import it loads only
+Airflow's base classes and our dependency-free modules (``defaults``, ``validation``, ``exceptions``);
+the hook, the HTTP stack and the contact-file reader load when a task runs.
 
 * :class:`UpdateContactListOperator`: update a list's name, description, source, duplicate policy.
 * :class:`CreateContactListOperator`: create a list by name, idempotently (``if_exists``).
@@ -17,21 +20,21 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.defaults import (
     DEFAULT_CHUNK_SIZE,
-    DEFAULT_CONN_ID,
+    DEFAULT_REQUESTS_PER_MINUTE,
     DEFAULT_SOURCE,
-    KOREAI_UI_COLOR,
+    IF_EXISTS_MODES,
 )
 from airflow_provider_koreai.exceptions import (
-    KoreAIError,
     KoreAINotFoundError,
-    KoreAIRequestRejectedError,
+    KoreAIPartialUploadError,
     KoreAIValidationError,
 )
+from airflow_provider_koreai.operators.base import KoreAIBaseOperator
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -39,23 +42,17 @@ if TYPE_CHECKING:
     from airflow_provider_koreai import contacts
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
-
-def _hook(koreai_conn_id: str) -> KoreAIHook:
-    """A hook per execution: nothing (connection, session, token) outlives the task try. Imported here,
-    not at module level, so that parsing a DAG file never loads the HTTP stack."""
-    from airflow_provider_koreai.hooks.koreai import KoreAIHook
-
-    return KoreAIHook(koreai_conn_id=koreai_conn_id)
-
-
-def _fail_permanently(error: KoreAIError) -> Exception:
-    """Errors a task retry cannot fix (bad input, credentials, unknown list) fail the task for good."""
-    if error.retryable:
-        return error
-    return AirflowFailException(str(error))
+__all__ = [
+    "DEFAULT_REQUESTS_PER_MINUTE",
+    "IF_EXISTS_MODES",
+    "AddContactsOperator",
+    "CreateContactListOperator",
+    "DeleteContactListOperator",
+    "UpdateContactListOperator",
+]
 
 
-class UpdateContactListOperator(BaseOperator):
+class UpdateContactListOperator(KoreAIBaseOperator):
     """Update a Kore.ai contact list's name, description, source and duplicate policy.
 
     Typically placed right after the task that loads the customer data behind the list, with the name
@@ -69,6 +66,7 @@ class UpdateContactListOperator(BaseOperator):
         Templated.
     :param source: ingestion source; ``passiveApiIntegration`` for API-fed lists. Templated.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
+    :param hook_params: tuning of the hook (``timeout``, ``max_attempts``, ``retry_timeout``...).
 
     XCom: key ``contact_list_id`` (the id Kore.ai returned), key ``body`` (the list as Kore.ai returned
     it) and, as ``return_value``, the whole ``data`` object.
@@ -80,9 +78,8 @@ class UpdateContactListOperator(BaseOperator):
         "description",
         "allow_duplicates",
         "source",
-        "koreai_conn_id",
+        *KoreAIBaseOperator.template_fields,
     )
-    ui_color = KOREAI_UI_COLOR
 
     def __init__(
         self,
@@ -92,7 +89,6 @@ class UpdateContactListOperator(BaseOperator):
         allow_duplicates: bool | str,
         description: str | None = None,
         source: str = DEFAULT_SOURCE,
-        koreai_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -101,25 +97,15 @@ class UpdateContactListOperator(BaseOperator):
         self.allow_duplicates = allow_duplicates
         self.description = description
         self.source = source
-        self.koreai_conn_id = koreai_conn_id
 
-    def get_hook(self) -> KoreAIHook:
-        """A hook per execution: nothing (connection, session, token) outlives the task try."""
-        return _hook(self.koreai_conn_id)
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        try:
-            allow_duplicates = validation.parse_bool(self.allow_duplicates, "allow_duplicates")
-            data = self.get_hook().update_contact_list(
-                self.contact_list_id,
-                name=self.name,
-                allow_duplicates=allow_duplicates,
-                source=self.source,
-                description=self.description,
-            )
-        except KoreAIError as error:
-            raise _fail_permanently(error) from error
-
+    def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
+        data = hook.update_contact_list(
+            self.contact_list_id,
+            name=self.name,
+            allow_duplicates=validation.parse_bool(self.allow_duplicates, "allow_duplicates"),
+            source=self.source,
+            description=self.description,
+        )
         ti = context["ti"]
         ti.xcom_push(key="contact_list_id", value=data["contactListId"])
         ti.xcom_push(key="body", value=data.get("body"))
@@ -127,36 +113,14 @@ class UpdateContactListOperator(BaseOperator):
         return data
 
 
-# -- create / delete ----------------------------------------------------------------------------------
-
-IF_EXISTS_MODES = ("skip", "update", "fail")
-
-
-def _contact_list_id(contact_list: Mapping[str, Any]) -> str:
-    """Kore.ai names the id ``_id`` in lists and ``contactListId`` in update answers."""
-    value = contact_list.get("_id") or contact_list.get("contactListId")
-    if not isinstance(value, str) or not value:
-        raise AirflowFailException(
-            f"Kore.ai returned a contact list without an id: keys {sorted(contact_list)}"
-        )
-    return value
-
-
-def _check_bool_argument(value: Any, field: str) -> bool:
-    """A mode flag checked at DAG parse time (it is not templated)."""
-    if not isinstance(value, bool):
-        raise ValueError(f"Invalid {field!r}: must be True or False, got {value!r}")
-    return value
-
-
-class CreateContactListOperator(BaseOperator):
+class CreateContactListOperator(KoreAIBaseOperator):
     """Create a Kore.ai contact list, without ever creating a second list of the same name.
 
-    Kore.ai's create call is not idempotent, so the operator first looks the name up and, if a list of
-    that name exists, applies ``if_exists``. A create whose outcome was unknown (timeout, dropped
-    connection, 5xx) is resolved by the hook by looking the name up again before re-sending, and a
-    create refused with HTTP 409 because the name appeared meanwhile is treated like a list found by the
-    first lookup. Re-running the DAG is therefore safe.
+    Kore.ai's create call is not idempotent; :meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.
+    ensure_contact_list` looks the name up first, resolves a create whose outcome was unknown (timeout,
+    dropped connection, 5xx) by looking the name up again before re-sending, and treats a create refused
+    with HTTP 409 (the name appeared meanwhile) like a list found by the first lookup. Re-running the
+    DAG is therefore safe.
 
     :param name: list name, 1 to 48 characters. Templated.
     :param description: at most 256 characters; ``None`` leaves it out. Templated.
@@ -167,13 +131,19 @@ class CreateContactListOperator(BaseOperator):
         and ``source`` to it, ``"fail"`` fails the task naming the existing list's id. Not templated:
         checked when the DAG is parsed.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
+    :param hook_params: tuning of the hook (``timeout``, ``max_attempts``, ``retry_timeout``...).
 
     XCom: key ``contact_list_id``, key ``created`` (``True`` only when this run created the list) and,
     as ``return_value``, the list as Kore.ai holds it (``_id``, ``name``, ...).
     """
 
-    template_fields: Sequence[str] = ("name", "description", "allow_duplicates", "source", "koreai_conn_id")
-    ui_color = KOREAI_UI_COLOR
+    template_fields: Sequence[str] = (
+        "name",
+        "description",
+        "allow_duplicates",
+        "source",
+        *KoreAIBaseOperator.template_fields,
+    )
 
     def __init__(
         self,
@@ -183,176 +153,64 @@ class CreateContactListOperator(BaseOperator):
         allow_duplicates: bool | str = False,
         source: str = DEFAULT_SOURCE,
         if_exists: str = "skip",
-        koreai_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if if_exists not in IF_EXISTS_MODES:
-            raise ValueError(
-                f"Invalid 'if_exists': must be one of {', '.join(map(repr, IF_EXISTS_MODES))}, "
-                f"got {if_exists!r}"
-            )
         self.name = name
         self.description = description
         self.allow_duplicates = allow_duplicates
         self.source = source
-        self.if_exists = if_exists
-        self.koreai_conn_id = koreai_conn_id
+        self.if_exists = validation.one_of(if_exists, "if_exists", IF_EXISTS_MODES)
 
-    def get_hook(self) -> KoreAIHook:
-        """A hook per execution: nothing (connection, session, token) outlives the task try."""
-        return _hook(self.koreai_conn_id)
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        try:
-            name = validation.contact_list_name(self.name)
-            description = validation.contact_list_description(self.description)
-            source = validation.source(self.source)
-            allow_duplicates = validation.parse_bool(self.allow_duplicates, "allow_duplicates")
-            hook = self.get_hook()
-            settings: dict[str, Any] = {
-                "allow_duplicates": allow_duplicates,
-                "source": source,
-                "description": description,
-            }
-            existing = hook.find_contact_list(name)
-            created = existing is None
-            if existing is None:
-                try:
-                    contact_list = hook.create_contact_list(name=name, **settings)
-                except KoreAIRequestRejectedError as error:
-                    existing = hook.find_contact_list(name) if error.http_status == 409 else None
-                    if existing is None:
-                        raise
-                    self.log.warning(
-                        "Kore.ai contact list %r was created by someone else meanwhile (HTTP 409)", name
-                    )
-                    created = False
-            if existing is not None:
-                contact_list = self._apply_if_exists(hook, existing, name, **settings)
-        except KoreAIError as error:
-            raise _fail_permanently(error) from error
-
-        contact_list_id = _contact_list_id(contact_list)
+    def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
+        ensured = hook.ensure_contact_list(
+            name=self.name,
+            allow_duplicates=validation.parse_bool(self.allow_duplicates, "allow_duplicates"),
+            description=self.description,
+            source=self.source,
+            if_exists=self.if_exists,
+        )
         ti = context["ti"]
-        ti.xcom_push(key="contact_list_id", value=contact_list_id)
-        ti.xcom_push(key="created", value=created)
-        return contact_list
-
-    def _apply_if_exists(
-        self,
-        hook: KoreAIHook,
-        existing: dict[str, Any],
-        name: str,
-        *,
-        allow_duplicates: bool,
-        source: str,
-        description: str | None,
-    ) -> dict[str, Any]:
-        list_id = _contact_list_id(existing)
-        if self.if_exists == "fail":
-            raise AirflowFailException(
-                f"Kore.ai contact list {name!r} already exists as {list_id} and if_exists='fail'"
-            )
-        if self.if_exists == "update":
-            self.log.info(
-                "Kore.ai contact list %r exists as %s: updating it (if_exists='update')", name, list_id
-            )
-            hook.update_contact_list(
-                list_id, name=name, allow_duplicates=allow_duplicates, source=source, description=description
-            )
-            return hook.get_contact_list(list_id)
-        wanted = {"allowDuplicates": allow_duplicates, "source": source}
-        if description is not None:
-            wanted["description"] = description
-        differences = {
-            key: (existing.get(key), value)
-            for key, value in wanted.items()
-            if key in existing and existing.get(key) != value
-        }
-        if differences:
-            self.log.warning(
-                "Kore.ai contact list %r exists as %s and is left unchanged (if_exists='skip') although it "
-                "differs from the requested settings (existing, requested): %s",
-                name,
-                list_id,
-                differences,
-            )
-        else:
-            self.log.info("Kore.ai contact list %r already exists as %s (if_exists='skip')", name, list_id)
-        return existing
+        ti.xcom_push(key="contact_list_id", value=ensured.contact_list_id)
+        ti.xcom_push(key="created", value=ensured.created)
+        return ensured.contact_list
 
 
-class DeleteContactListOperator(BaseOperator):
+class DeleteContactListOperator(KoreAIBaseOperator):
     """Delete a Kore.ai contact list by id.
 
     :param contact_list_id: id of the list (``cl-...``). Templated.
     :param missing_ok: when ``True``, a list Kore.ai does not know (HTTP 404) is logged and the task
         succeeds, returning ``None``; when ``False`` (default) the task fails for good. Not templated.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
+    :param hook_params: tuning of the hook (``timeout``, ``max_attempts``, ``retry_timeout``...).
 
     XCom: ``return_value`` is what Kore.ai says it deleted (``{}`` if it says nothing), ``None`` when the
     list was already gone and ``missing_ok`` is set.
     """
 
-    template_fields: Sequence[str] = ("contact_list_id", "koreai_conn_id")
-    ui_color = KOREAI_UI_COLOR
+    template_fields: Sequence[str] = ("contact_list_id", *KoreAIBaseOperator.template_fields)
 
-    def __init__(
-        self,
-        *,
-        contact_list_id: str,
-        missing_ok: bool = False,
-        koreai_conn_id: str = DEFAULT_CONN_ID,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, contact_list_id: str, missing_ok: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.contact_list_id = contact_list_id
-        self.missing_ok = _check_bool_argument(missing_ok, "missing_ok")
-        self.koreai_conn_id = koreai_conn_id
+        self.missing_ok = validation.strict_bool(missing_ok, "missing_ok")
 
-    def get_hook(self) -> KoreAIHook:
-        """A hook per execution: nothing (connection, session, token) outlives the task try."""
-        return _hook(self.koreai_conn_id)
-
-    def execute(self, context: Context) -> dict[str, Any] | None:
+    def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any] | None:
         try:
-            list_id = validation.contact_list_id(self.contact_list_id)
-            return self.get_hook().delete_contact_list(list_id)
+            return hook.delete_contact_list(self.contact_list_id)
         except KoreAINotFoundError as error:
             if not self.missing_ok:
-                raise _fail_permanently(error) from error
+                raise
             self.log.info(
-                "Kore.ai contact list %s does not exist; nothing to delete (missing_ok): %s", list_id, error
+                "Kore.ai contact list %s does not exist; nothing to delete (missing_ok): %s",
+                self.contact_list_id,
+                error,
             )
             return None
-        except KoreAIError as error:
-            raise _fail_permanently(error) from error
 
 
 # -- add contacts -------------------------------------------------------------------------------------
-
-#: Kore.ai allows 60 requests per minute per account; 50 leaves room for the account's other calls.
-DEFAULT_REQUESTS_PER_MINUTE = 50
-
-
-def _positive_int_argument(value: Any, field: str, *, optional: bool = False) -> Any:
-    """A whole number of at least 1 (or ``None`` when ``optional``), checked at DAG parse time."""
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        allowed = "a whole number of at least 1" + (" or None" if optional else "")
-        raise ValueError(f"Invalid {field!r}: must be {allowed}, got {value!r}")
-    return value
-
-
-def _non_negative_int(value: Any, field: str) -> int:
-    """A whole number >= 0, or its decimal string as a template renders it."""
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise KoreAIValidationError(field, f"must be a whole number of at least 0, got {value!r}")
-    return value
 
 
 class _UploadProgress:
@@ -379,35 +237,26 @@ class _UploadProgress:
             self.pulled += 1
             yield row.record
 
-    def _accepted(self, through: contacts.Position | None, count: int) -> str:
-        if through is None:
-            return "no row was accepted before that"
-        return f"the {count} row(s) up to and including {through} were accepted before that"
-
-    def send_failure(self) -> str:
-        """Where things stand after the request for the chunk being built failed."""
-        if self.pulled == 0:
-            return ""
-        accepted = (self.pulled - 1) // self.chunk_size * self.chunk_size
-        return (
-            f"In the source, {self.chunk_first} to {self.last} (the failed chunk) may or may not have been "
-            f"added; {self._accepted(self.before_chunk, accepted)}, and nothing after {self.last} was sent. "
-            "Kore.ai adds contacts asynchronously: compare the list's totalRecordCount before running the "
-            "task again, which sends every row again (a list with allowDuplicates=false skips phone numbers "
-            "it already holds)."
-        )
+    def failed_chunk(self, error: KoreAIPartialUploadError) -> KoreAIPartialUploadError:
+        """The hook's error, naming the failed chunk's rows by their place in the source."""
+        if self.chunk_first is None or self.last is None:
+            return error
+        accepted = str(self.before_chunk) if self.before_chunk is not None else None
+        return error.in_source(str(self.chunk_first), str(self.last), accepted)
 
     def reader_failure(self) -> str:
         """Where things stand after reading the source failed while the hook was building a chunk:
         that chunk was never sent, every complete chunk before it was."""
         if self.pulled % self.chunk_size == 0:
-            text = self._accepted(self.last, self.pulled)
+            through, count = self.last, self.pulled
         else:
-            text = self._accepted(self.before_chunk, self.pulled // self.chunk_size * self.chunk_size)
-        return text[0].upper() + text[1:]
+            through, count = self.before_chunk, self.pulled // self.chunk_size * self.chunk_size
+        if through is None:
+            return "No row was accepted before that"
+        return f"The {count} row(s) up to and including {through} were accepted before that"
 
 
-class AddContactsOperator(BaseOperator):
+class AddContactsOperator(KoreAIBaseOperator):
     """Add contacts to a Kore.ai contact list (addressed by name), in paced chunks.
 
     The contacts come from exactly one of ``records`` or ``path``. Each row is mapped to Kore.ai's
@@ -437,6 +286,7 @@ class AddContactsOperator(BaseOperator):
     :param requests_per_minute: pace of the requests (Kore.ai allows 60 per minute per account, shared
         by every Contact Center call); ``None`` disables pacing. Not templated.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
+    :param hook_params: tuning of the hook (``timeout``, ``max_attempts``, ``retry_timeout``...).
 
     **What to wait for.** Kore.ai ingests asynchronously: the list's ``totalRecordCount`` grows after the
     task ends, from whatever the list already held. So, before sending, the operator looks the list up by
@@ -458,9 +308,8 @@ class AddContactsOperator(BaseOperator):
         "path",
         "column_map",
         "max_invalid_rows",
-        "koreai_conn_id",
+        *KoreAIBaseOperator.template_fields,
     )
-    ui_color = KOREAI_UI_COLOR
 
     def __init__(
         self,
@@ -472,26 +321,20 @@ class AddContactsOperator(BaseOperator):
         max_invalid_rows: int | str = 0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         requests_per_minute: int | None = DEFAULT_REQUESTS_PER_MINUTE,
-        koreai_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if (records is None) == (path is None):
-            raise ValueError("Invalid 'records'/'path': pass exactly one of them")
+            raise KoreAIValidationError("records/path", "pass exactly one of them")
         self.contact_list_name = contact_list_name
         self.records = records
         self.path = path
         self.column_map = column_map
         self.max_invalid_rows = max_invalid_rows
-        self.chunk_size: int = _positive_int_argument(chunk_size, "chunk_size")
-        self.requests_per_minute: int | None = _positive_int_argument(
-            requests_per_minute, "requests_per_minute", optional=True
+        self.chunk_size = validation.whole_number(chunk_size, "chunk_size", minimum=1, allow_text=False)
+        self.requests_per_minute = validation.optional_whole_number(
+            requests_per_minute, "requests_per_minute", minimum=1, allow_text=False
         )
-        self.koreai_conn_id = koreai_conn_id
-
-    def get_hook(self) -> KoreAIHook:
-        """A hook per execution: nothing (connection, session, token) outlives the task try."""
-        return _hook(self.koreai_conn_id)
 
     # -- arguments, checked before anything is read or sent
 
@@ -549,16 +392,13 @@ class AddContactsOperator(BaseOperator):
 
     # -- run
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
         from airflow_provider_koreai import contacts
 
-        try:
-            name = validation.contact_list_name(self.contact_list_name, field="contact_list_name")
-            max_invalid_rows = _non_negative_int(self.max_invalid_rows, "max_invalid_rows")
-            column_map = self._column_map()
-            source = self._source()
-        except KoreAIError as error:
-            raise _fail_permanently(error) from error
+        name = validation.contact_list_name(self.contact_list_name, field="contact_list_name")
+        max_invalid_rows = validation.whole_number(self.max_invalid_rows, "max_invalid_rows")
+        column_map = self._column_map()
+        source = self._source()
         described = f"{source!r}" if isinstance(source, str) else f"{len(source)} record(s)"
 
         # Pass 1: map everything, send nothing.
@@ -597,8 +437,16 @@ class AddContactsOperator(BaseOperator):
         )
 
         # The count before sending: the sensor waits for count_before + rows_sent.
-        hook = self.get_hook()
-        contact_list_id, count_before = self._count_before(hook, name)
+        found = hook.count_contacts(name)
+        if found is None:
+            raise AirflowFailException(
+                f"Kore.ai has no contact list named {name!r}; nothing was sent. Create it first, e.g. "
+                "with CreateContactListOperator."
+            )
+        contact_list_id, count_before = found
+        self.log.info(
+            "Kore.ai list %r (%s) holds %d contact(s) before sending", name, contact_list_id, count_before
+        )
 
         # Pass 2: stream the valid rows to the hook, which pulls one chunk at a time.
         sending = contacts.RejectTally(limit=max_invalid_rows, keep=0)
@@ -617,11 +465,8 @@ class AddContactsOperator(BaseOperator):
                 + progress.reader_failure()
                 + "; nothing after them was sent"
             ) from error
-        except KoreAIError as error:
-            detail = progress.send_failure()
-            if detail:
-                error.args = (f"{error} {detail}", *error.args[1:])
-            raise _fail_permanently(error) from error
+        except KoreAIPartialUploadError as error:
+            raise progress.failed_chunk(error) from error.cause
 
         summary: dict[str, Any] = {
             "contact_list_name": name,
@@ -644,24 +489,3 @@ class AddContactsOperator(BaseOperator):
         ):
             ti.xcom_push(key=key, value=summary[key])
         return summary
-
-    def _count_before(self, hook: KoreAIHook, name: str) -> tuple[str, int]:
-        """The list's id and ``totalRecordCount`` before anything is sent; an unknown name fails here."""
-        from airflow_provider_koreai.hooks.koreai import total_record_count
-
-        try:
-            found = hook.find_contact_list(name)
-            if found is None:
-                raise AirflowFailException(
-                    f"Kore.ai has no contact list named {name!r}; nothing was sent. Create it first, e.g. "
-                    "with CreateContactListOperator."
-                )
-            list_id = _contact_list_id(found)
-            if not isinstance(found.get("totalRecordCount"), int):
-                # The list of lists may omit the count: read the list itself.
-                found = hook.get_contact_list(list_id)
-            count = total_record_count(found, f"GET {hook.contact_list_path(list_id)}")
-        except KoreAIError as error:
-            raise _fail_permanently(error) from error
-        self.log.info("Kore.ai list %r (%s) holds %d contact(s) before sending", name, list_id, count)
-        return list_id, count

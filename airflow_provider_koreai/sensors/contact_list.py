@@ -1,7 +1,7 @@
 """``ContactListIngestedSensor``: wait until Kore.ai has ingested the contacts sent to a list.
 
-Adding contacts is asynchronous on Kore.ai's side, with no job id (reference 3.6); the list's
-``totalRecordCount`` (reference 3.3) is the only sign of progress. This sensor waits for *this run's*
+Adding contacts is asynchronous on Kore.ai's side, with no job id; the list's ``totalRecordCount`` is
+the only sign of progress (see the README, "Waiting for ingestion"). This sensor waits for *this run's*
 contacts, by the rule of :mod:`airflow_provider_koreai.ingestion` (target ``baseline + rows sent`` reached,
 or the count settled short of it because duplicates were dropped), either by poking from the worker
 (``mode="poke"`` or ``"reschedule"``) or, with
@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -39,11 +38,10 @@ from airflow_provider_koreai.ingestion import (
     IngestionWatch,
     allow_duplicates_of,
 )
+from airflow_provider_koreai.operators.base import KoreAIHookMixin, raise_for_task
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
-
-    from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
 #: The XCom key that holds the final ``totalRecordCount`` (also the task's return value).
 XCOM_TOTAL_RECORD_COUNT = "total_record_count"
@@ -57,7 +55,7 @@ STATE_KEY = "koreai_ingestion_watch"
 DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
 
 
-class ContactListIngestedSensor(BaseSensorOperator):
+class ContactListIngestedSensor(KoreAIHookMixin, BaseSensorOperator):
     """Wait until Kore.ai has ingested the contacts this run sent to a list.
 
     The wait ends by one of two rules (:mod:`airflow_provider_koreai.ingestion`), reported in the log and
@@ -86,6 +84,8 @@ class ContactListIngestedSensor(BaseSensorOperator):
         3); ``None`` waits for the target or the timeout. Keep ``settle_polls * poke_interval`` above the
         time Kore.ai takes to start ingesting.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
+    :param hook_params: tuning of the hook of the worker-side reads (``timeout``, ``max_attempts``,
+        ``retry_timeout``...).
     :param deferrable: wait in the triggerer instead of occupying a worker slot; default: Airflow's
         ``[operators] default_deferrable``. The worker checks once first and returns at once if the count
         is already reached; the trigger then polls every ``poke_interval`` seconds until ``timeout``.
@@ -117,6 +117,7 @@ class ContactListIngestedSensor(BaseSensorOperator):
         baseline_count: int | str | None = None,
         settle_polls: int | None = DEFAULT_SETTLE_POLLS,
         koreai_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -124,23 +125,11 @@ class ContactListIngestedSensor(BaseSensorOperator):
         self.contact_list_id = contact_list_id
         self.expected_count = expected_count
         self.baseline_count = baseline_count
-        if settle_polls is not None:
-            try:
-                settle_polls = validation.settle_polls(settle_polls)
-            except KoreAIError as error:
-                raise ValueError(str(error)) from None
-        self.settle_polls = settle_polls
+        self.settle_polls = None if settle_polls is None else validation.settle_polls(settle_polls)
         self.koreai_conn_id = koreai_conn_id
-        self.deferrable = deferrable
+        self.hook_params = validation.hook_params(hook_params)
+        self.deferrable = validation.strict_bool(deferrable, "deferrable")
         self._watch: IngestionWatch | None = None
-
-    @cached_property
-    def hook(self) -> KoreAIHook:
-        """One hook per task try (``poke`` mode reuses its session between pokes). Imported on first use:
-        parsing a DAG file never loads the HTTP stack."""
-        from airflow_provider_koreai.hooks.koreai import KoreAIHook
-
-        return KoreAIHook(koreai_conn_id=self.koreai_conn_id)
 
     def _arguments(self) -> tuple[str, int, int | None]:
         """The rendered arguments, checked before any request; a bad one fails the task for good."""
@@ -148,18 +137,16 @@ class ContactListIngestedSensor(BaseSensorOperator):
             return (
                 validation.contact_list_id(self.contact_list_id),
                 validation.record_count(self.expected_count, "expected_count"),
-                None
-                if self.baseline_count is None
-                else validation.record_count(self.baseline_count, "baseline_count"),
+                validation.optional_whole_number(self.baseline_count, "baseline_count"),
             )
         except KoreAIError as error:
-            raise AirflowFailException(str(error)) from error
+            raise_for_task(error)
 
     def _read_count(self, contact_list_id: str) -> tuple[int, bool | None] | None:
         """The list's current count and duplicate policy; ``None`` when Kore.ai could not answer for now
         (the hook's retries are spent on a 429, 5xx or connection failure), so that the sensor simply
         waits longer."""
-        from airflow_provider_koreai.hooks.koreai import total_record_count
+        from airflow_provider_koreai.responses import total_record_count
 
         try:
             data = self.hook.get_contact_list(contact_list_id)
@@ -169,7 +156,7 @@ class ContactListIngestedSensor(BaseSensorOperator):
             if error.retryable:
                 self.log.warning("Kore.ai list %s: no count this time (%s); waiting", contact_list_id, error)
                 return None
-            raise AirflowFailException(str(error)) from error
+            raise_for_task(error)
 
     # -- the reads so far: on the instance in poke mode, in the task state store between reschedules
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_koreai.triggers.contact_list import USER_AGENT as TRIGGER_USER_AGENT
+from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT as TRIGGER_USER_AGENT
 from tests.e2e.deployment import Deployment, deployment
 
 pytestmark = pytest.mark.e2e

@@ -12,6 +12,7 @@ import requests_mock as rm
 
 from airflow_provider_koreai.exceptions import (
     KoreAIError,
+    KoreAIPartialUploadError,
     KoreAIServerError,
     KoreAITransportError,
     KoreAIValidationError,
@@ -133,16 +134,25 @@ class TestAddContacts:
         set_connection(extra={"max_attempts": 1})
         requests_mock.post(ADD_URL, [{"json": {"message": "in progress"}}, {"status_code": 503, "json": {}}])
         rows = ({"phoneNumber": f"+1555{n:07d}"} for n in range(30))
-        with pytest.raises(KoreAIServerError) as excinfo:
+        with pytest.raises(KoreAIPartialUploadError) as excinfo:
             KoreAIHook().add_contacts("Renewal Due", rows, chunk_size=10)
-        assert "rows 11-20 (chunk 2) failed; the 10 rows in 1 chunk(s) before them were accepted" in str(
-            excinfo.value
+        error = excinfo.value
+        assert (error.rows_accepted, error.chunks_accepted, error.rows_failed, error.outcome_unknown) == (
+            10,
+            1,
+            10,
+            True,
         )
+        assert isinstance(error.cause, KoreAIServerError)
+        assert error.__cause__ is error.cause
+        assert not error.retryable, "a task retry would send the 10 accepted rows again"
+        assert "rows 11-20 (the failed chunk) may or may not have been added" in str(error)
+        assert "the 10 row(s) in 1 chunk(s) before them were accepted" in str(error)
 
     @pytest.mark.usefixtures("koreai_connection")
     def test_a_5xx_chunk_is_not_blindly_resent(self, requests_mock: rm.Mocker) -> None:
         requests_mock.post(ADD_URL, status_code=503, json={})
-        with pytest.raises(KoreAIServerError):
+        with pytest.raises(KoreAIPartialUploadError):
             KoreAIHook(backoff_initial=0.001).add_contacts("Renewal Due", [{"phoneNumber": "+15550000001"}])
         assert requests_mock.call_count == 1
 

@@ -14,6 +14,7 @@ from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.exceptions import (
     KoreAIAuthenticationError,
     KoreAINotFoundError,
+    KoreAIPartialUploadError,
     KoreAIRequestRejectedError,
     KoreAIServerError,
     KoreAITransportError,
@@ -236,5 +237,44 @@ def test_delete_of_an_unknown_list_is_not_found(emulator: EmulatorServer) -> Non
 
 
 def test_adding_to_an_unknown_list_name_says_lists_are_addressed_by_name(emulator: EmulatorServer) -> None:
-    with pytest.raises(KoreAINotFoundError, match="by its exact name"):
+    with pytest.raises(KoreAIPartialUploadError, match="by its exact name") as excinfo:
         fast_hook().add_contacts("No such list", [{"phoneNumber": "+15550000001"}])
+    assert isinstance(excinfo.value.cause, KoreAINotFoundError)
+    error = excinfo.value
+    assert (error.rows_accepted, error.outcome_unknown, error.retryable) == (0, False, False)
+
+
+def test_a_create_under_repeated_ambiguous_failures_keeps_to_one_retry_budget(
+    emulator: EmulatorServer,
+) -> None:
+    """Every request of a create (the POSTs, and the lookups that resolve their unknown outcomes, each with
+    retries of its own) draws on one ``retry_timeout``: none starts after it, so the call ends within
+    ``retry_timeout`` plus one request timeout. Before, each lookup had a budget of its own."""
+    retry_timeout, timeout = 2.0, 0.5
+    # Every create hangs up without an answer (an unknown outcome; not applied, so each lookup finds
+    # nothing and the create is sent again), and the first lookups fail with a 503 (retried).
+    emulator.inject_fault(route="create_contact_list", delay=0.8 * timeout, drop="before", count=100)
+    emulator.inject_fault(route="list_contact_lists", status=503, count=3)
+    hook = fast_hook(timeout=timeout, retry_timeout=retry_timeout, max_attempts=20)
+    sent_at: list[float] = []
+    session = hook.get_conn()
+    real_request = session.request
+
+    def timed_request(*args: Any, **kwargs: Any) -> Any:
+        sent_at.append(time.monotonic())
+        return real_request(*args, **kwargs)
+
+    session.request = timed_request  # type: ignore[method-assign]
+    start = time.monotonic()
+    with pytest.raises((KoreAIServerError, KoreAITransportError)):
+        hook.create_contact_list(name="Budget - November")
+    elapsed = time.monotonic() - start
+
+    routes = [r["route"] for r in emulator.recorded_requests()]
+    assert routes.count("create_contact_list") >= 2, routes
+    assert routes.count("list_contact_lists") >= 4, routes
+    assert "Budget - November" not in {item["name"] for item in emulator.contact_lists()}
+    late = [round(at - start, 2) for at in sent_at if at - start > retry_timeout]
+    assert late == [], f"requests sent after retry_timeout={retry_timeout} s: {late}"
+    # One request timeout past the budget, plus slack for a shared, noisy machine.
+    assert elapsed < retry_timeout + timeout + 1.0, f"the create took {elapsed:.2f} s"

@@ -11,8 +11,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_koreai.emulator import EmulatorServer
-from airflow_provider_koreai.exceptions import KoreAIServerError
-from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from airflow_provider_koreai.exceptions import KoreAIPartialUploadError, KoreAIServerError
 from airflow_provider_koreai.operators.contact_list import (
     AddContactsOperator,
     CreateContactListOperator,
@@ -24,19 +23,14 @@ pytestmark = pytest.mark.integration
 NAME = "Lifecycle - September 2025"
 
 
-@pytest.fixture(autouse=True)
-def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The operators' hooks as deployed, but with millisecond backoffs so that retries cost no time."""
-
-    def fast_hook(self: Any) -> KoreAIHook:
-        return KoreAIHook(koreai_conn_id=self.koreai_conn_id, backoff_initial=0.05, backoff_max=0.2)
-
-    for operator in (CreateContactListOperator, DeleteContactListOperator, AddContactsOperator):
-        monkeypatch.setattr(operator, "get_hook", fast_hook)
+#: The operators' hooks as deployed, but with short backoffs so that retries cost little time.
+FAST = {"backoff_initial": 0.05, "backoff_max": 0.2}
 
 
 def run(operator: Any) -> tuple[Any, dict[str, Any]]:
     """Render and execute as a worker would; returns (return value, XComs pushed by key)."""
+    if not operator.hook_params:
+        operator.hook_params = FAST
     ti = mock.MagicMock()
     context: dict[str, Any] = {"ti": ti, "params": {}}
     operator.render_template_fields(context)
@@ -202,7 +196,8 @@ def test_a_503_mid_upload_says_which_rows_may_not_have_been_added(
     emulator.inject_fault(route="add_contacts", delay=0)
     emulator.inject_fault(route="add_contacts", status=503)
 
-    with pytest.raises(KoreAIServerError) as excinfo:
+    # Fails for good: a task retry would send the 1000 accepted rows again.
+    with pytest.raises(AirflowFailException) as excinfo:
         run(
             AddContactsOperator(
                 task_id="add",
@@ -215,7 +210,8 @@ def test_a_503_mid_upload_says_which_rows_may_not_have_been_added(
 
     message = str(excinfo.value)
     assert "HTTP 503" in message
-    assert "rows 1001-2000 (chunk 2) failed" in message
+    assert isinstance(excinfo.value.__cause__, KoreAIPartialUploadError)
+    assert isinstance(excinfo.value.__cause__.cause, KoreAIServerError)
     assert "line 1002 to line 2001 (the failed chunk) may or may not have been added" in message
     assert "the 1000 row(s) up to and including line 1001 were accepted" in message
     assert "nothing after line 2001 was sent" in message

@@ -16,7 +16,8 @@ from airflow.providers.common.compat.sdk import TaskDeferred
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
-from airflow_provider_koreai.triggers.contact_list import USER_AGENT, ContactListIngestedTrigger
+from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT as USER_AGENT
+from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
 from tests.compat import AIRFLOW_V_3_3_PLUS, dag_bag
 from tests.integration.dag_runs import xcom
 

@@ -15,11 +15,11 @@ import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG
 
-from airflow_provider_koreai.exceptions import KoreAIServerError
+from airflow_provider_koreai.defaults import KOREAI_UI_COLOR
+from airflow_provider_koreai.exceptions import KoreAIPartialUploadError, KoreAIServerError
 from airflow_provider_koreai.get_provider_info import get_provider_info
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.operators.contact_list import (
-    KOREAI_UI_COLOR,
     AddContactsOperator,
     CreateContactListOperator,
     DeleteContactListOperator,
@@ -504,15 +504,32 @@ def test_a_failed_chunk_says_which_rows_may_not_have_been_added(
     path = tmp_path / "contacts.csv"
     path.write_text("phoneNumber\n" + "".join(f"+{n}\n" for n in range(1, 6)), encoding="utf-8")
 
-    with pytest.raises(KoreAIServerError) as excinfo:
+    # Not retried by Airflow: a task retry would send the 2 accepted rows again.
+    with pytest.raises(AirflowFailException) as excinfo:
         run(add_operator(path=str(path), chunk_size=2))
 
     message = str(excinfo.value)
-    assert "rows 3-4 (chunk 2) failed" in message
+    assert "HTTP 503" in message
     assert "line 4 to line 5 (the failed chunk) may or may not have been added" in message
     assert "the 2 row(s) up to and including line 3 were accepted" in message
     assert "nothing after line 5 was sent" in message
-    assert not isinstance(excinfo.value, AirflowFailException)  # a 503 may pass: Airflow may retry
+    assert message.count("line 4 to line 5") == 1, "the progress is told once"
+    upload_error = excinfo.value.__cause__
+    assert isinstance(upload_error, KoreAIPartialUploadError)
+    assert (upload_error.rows_accepted, upload_error.rows_failed) == (2, 2)
+    assert isinstance(upload_error.__cause__, KoreAIServerError)
+
+
+def test_a_chunk_refused_before_anything_was_accepted_may_be_retried_by_airflow(
+    requests_mock: rm.Mocker, set_connection: Any
+) -> None:
+    set_connection(extra={"max_attempts": 1})
+    requests_mock.post(ADD_URL, status_code=429, json={})
+    with pytest.raises(KoreAIPartialUploadError) as excinfo:
+        run(add_operator(records=RECORDS))
+    assert excinfo.value.retryable
+    assert not excinfo.value.outcome_unknown
+    assert "record 1 to record 3 (the failed chunk) were not added" in str(excinfo.value)
 
 
 def test_unknown_list_name_fails_for_good(requests_mock: rm.Mocker) -> None:
@@ -590,8 +607,8 @@ def test_a_csv_without_a_phone_column_fails_before_any_request(
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({}, "'records'/'path'"),
-        ({"records": [], "path": "x.csv"}, "'records'/'path'"),
+        ({}, "'records/path'"),
+        ({"records": [], "path": "x.csv"}, "'records/path'"),
         ({"records": [], "chunk_size": 0}, "'chunk_size'"),
         ({"records": [], "chunk_size": "10"}, "'chunk_size'"),
         ({"records": [], "requests_per_minute": 0}, "'requests_per_minute'"),

@@ -140,7 +140,7 @@ def test_expected_count_zero_is_done_on_an_empty_list(requests_mock: rm.Mocker) 
         (answer("3"), "totalRecordCount is str '3'"),
         (answer(2.5), "totalRecordCount is float"),
         (answer(True), "totalRecordCount is bool"),
-        (answer(-1), "totalRecordCount is int '-1'"),
+        (answer(-1), "totalRecordCount is int -1"),
         ({"status": "success", "data": [1, 2]}, "data is list, not an object"),
     ],
 )

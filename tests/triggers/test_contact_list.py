@@ -14,7 +14,8 @@ import pytest
 from airflow_provider_koreai.emulator import EmulatorServer, EmulatorSettings
 from airflow_provider_koreai.exceptions import KoreAIValidationError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from airflow_provider_koreai.triggers.contact_list import USER_AGENT, ContactListIngestedTrigger
+from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT as USER_AGENT
+from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
 
 RENEWALS = "cl-demo-renewals-due"  # seeded with 3 contacts
 OVERDUE = "cl-demo-overdue-invoices"  # seeded with 1 contact, name "Overdue Invoices", duplicates allowed

@@ -1,0 +1,88 @@
+"""What every Kore.ai task shares: its hook, its connection argument, its colour, its failure rule.
+
+The failure rule: an error that a task retry cannot fix (bad input, refused credentials, an unknown
+list, an upload that already changed the list) fails the task for good, through Airflow's
+``AirflowFailException``, instead of burning the task's retries; an error that may pass by itself (rate
+limit, server error, dropped connection) is raised as it is, so Airflow retries the task as configured.
+:attr:`~airflow_provider_koreai.exceptions.KoreAIError.retryable` decides.
+
+The DAG processor imports this module on every parse: it loads only Airflow's base classes and our
+dependency-free modules; the hook loads when a task first uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+
+from airflow_provider_koreai import validation
+from airflow_provider_koreai.defaults import DEFAULT_CONN_ID, KOREAI_UI_COLOR
+from airflow_provider_koreai.exceptions import KoreAIError
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_koreai.hooks.koreai import KoreAIHook
+
+
+def raise_for_task(error: KoreAIError) -> NoReturn:
+    """Raise what a task raises for ``error``: itself when a task retry may help, else
+    ``AirflowFailException`` (which Airflow does not retry). Call it in the ``except`` block."""
+    if error.retryable:
+        raise error
+    raise AirflowFailException(str(error)) from error
+
+
+class KoreAIHookMixin:
+    """The task's hook: built on first use from ``koreai_conn_id`` and ``hook_params``, one per task try
+    (nothing, neither the connection, the session nor a token, outlives the try)."""
+
+    koreai_conn_id: str
+    hook_params: dict[str, Any]
+
+    @cached_property
+    def hook(self) -> KoreAIHook:
+        from airflow_provider_koreai.hooks.koreai import KoreAIHook
+
+        return KoreAIHook(koreai_conn_id=self.koreai_conn_id, **self.hook_params)
+
+    def get_hook(self) -> KoreAIHook:
+        return self.hook
+
+
+class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
+    """Base of the Kore.ai operators.
+
+    :param koreai_conn_id: the ``koreai`` connection. Templated.
+    :param hook_params: keyword arguments of :class:`~airflow_provider_koreai.hooks.koreai.KoreAIHook`
+        (``timeout``, ``max_attempts``, ``retry_timeout``, ``backoff_initial``, ``backoff_max``), checked
+        when the DAG is parsed.
+
+    Subclasses implement :meth:`execute_with_hook`; :meth:`execute` applies the failure rule to it.
+    """
+
+    template_fields: Sequence[str] = ("koreai_conn_id",)
+    ui_color = KOREAI_UI_COLOR
+
+    def __init__(
+        self,
+        *,
+        koreai_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.koreai_conn_id = koreai_conn_id
+        self.hook_params = validation.hook_params(hook_params)
+
+    def execute(self, context: Context) -> Any:
+        try:
+            return self.execute_with_hook(context, self.hook)
+        except KoreAIError as error:
+            raise_for_task(error)
+
+    def execute_with_hook(self, context: Context, hook: KoreAIHook) -> Any:
+        raise NotImplementedError
