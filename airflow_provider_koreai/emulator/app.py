@@ -1,4 +1,4 @@
-"""The FastAPI application that plays Kore.ai's Campaign Management API (reference sections 1-3).
+"""The FastAPI application that plays Kore.ai's Campaign Management API (as Kore.ai documents it).
 
 Layering, outermost first:
 

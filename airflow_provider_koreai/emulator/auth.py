@@ -1,4 +1,4 @@
-"""JWT verification and per-account rate limiting, the way Kore's gateway does them (reference section 2).
+"""JWT verification and per-account rate limiting, the way Kore's gateway does them.
 
 The emulator is only useful if it rejects what Kore rejects: a token signed with the wrong secret, an
 unknown ``appId``, an expired token, a wrong algorithm, a replayed ``jti`` and tenant headers that do not

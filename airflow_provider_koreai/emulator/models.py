@@ -20,7 +20,7 @@ class _StrictBody(BaseModel):
 
 
 class UpdateContactListBody(_StrictBody):
-    """PUT body (reference 3.1): name, source and allowDuplicates are required, description optional."""
+    """PUT body: name, source and allowDuplicates are required, description optional."""
 
     name: ListName
     source: StrictStr
@@ -29,7 +29,7 @@ class UpdateContactListBody(_StrictBody):
 
 
 class CreateContactListBody(_StrictBody):
-    """POST createContactList body (reference 3.2): like the update, but allowDuplicates defaults to false."""
+    """POST createContactList body: like the update, but allowDuplicates defaults to false."""
 
     name: ListName
     source: StrictStr
@@ -49,7 +49,7 @@ class ContactRecord(BaseModel):
 
 
 class AddContactsBody(_StrictBody):
-    """addContacts body (reference 3.6): the list is addressed by its name."""
+    """addContacts body: the list is addressed by its name."""
 
     contact_list_name: Annotated[StrictStr, Field(min_length=1)]
     data: list[ContactRecord]

@@ -2,8 +2,8 @@
 
 State is keyed per ``(account_id, iid)`` like a real tenant, guarded by one lock because the test process
 drives the server (event-loop thread) and inspects it (test threads) at the same time. Everything that
-leaves the store is a fresh dict in the wire shape of section 3.3 of the reference, so callers can never
-mutate the stored state by accident.
+leaves the store is a fresh dict in the wire shape of Kore.ai's "Get contact list" answer, so callers can
+never mutate the stored state by accident.
 """
 
 from __future__ import annotations

@@ -368,15 +368,13 @@ class AddContactsOperator(KoreAIBaseOperator):
                 except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                     raise KoreAIValidationError(
                         "records",
-                        f"is text that is neither a JSON array nor a Python list: {text[:60]!r}"
-                        + ("..." if len(text) > 60 else ""),
+                        # Length only: the text is contact data, and this error is logged.
+                        f"is text ({len(text)} characters) that is neither a JSON array nor a Python list",
                     ) from None
         if isinstance(value, Mapping):
             raise KoreAIValidationError("records", "must be a list of records, got a single mapping")
         if value is None or isinstance(value, str | bytes) or not isinstance(value, Iterable):
-            raise KoreAIValidationError(
-                "records", f"must be a list of records, got {type(value).__name__} {str(value)[:60]!r}"
-            )
+            raise KoreAIValidationError("records", f"must be a list of records, got {type(value).__name__}")
         return value if isinstance(value, Sequence) else list(value)
 
     def _column_map(self) -> dict[str, str]:
