@@ -672,6 +672,10 @@ class KoreAIHook(BaseHook):
                 ) from exc
             return responses.parse_response(response, endpoint, scrub=self.scrub)
 
+        if self.max_attempts == 1:
+            # The trigger's case: its poll interval is the retry. tenacity's loop would add a quarter
+            # to the CPU of each poll for nothing (benchmarks/trigger_poll_cost.py).
+            return await send()
         retrying = self.retry_policy.async_retrying(
             retry_if=lambda error: transport.is_transient(error, True),
             budget=budget,
