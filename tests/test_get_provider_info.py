@@ -50,12 +50,6 @@ def test_every_declared_module_and_class_imports() -> None:
         assert hook_class.hook_name == conn_type["hook-name"] == "Kore.ai"
 
 
-def test_hook_registration_attributes() -> None:
-    assert KoreAIHook.conn_name_attr == "koreai_conn_id"
-    assert KoreAIHook.default_conn_name == "koreai_default"
-    assert callable(KoreAIHook.test_connection)
-
-
 def test_form_metadata_both_ways_agree() -> None:
     (conn_type,) = INFO["connection-types"]
     behaviour = conn_type["ui-field-behaviour"]
