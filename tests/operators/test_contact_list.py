@@ -69,18 +69,6 @@ def test_renders_templates_and_pushes_xcom(requests_mock: rm.Mocker) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
-    [(True, True), (False, False), ("true", True), ("True", True), ("FALSE", False), (" false ", False)],
-)
-def test_allow_duplicates_accepts_bools_and_their_rendered_strings(
-    requests_mock: rm.Mocker, value: Any, expected: bool
-) -> None:
-    requests_mock.put(UPDATE_URL, json=SUCCESS)
-    run(make_operator(allow_duplicates=value))
-    assert requests_mock.last_request.json()["allowDuplicates"] is expected
-
-
-@pytest.mark.parametrize(
     ("overrides", "field"),
     [
         ({"allow_duplicates": "yes"}, "allow_duplicates"),

@@ -185,25 +185,6 @@ RECORDS = [
 ]
 
 
-def test_add_records_list_in_chunks_and_pushes_counts(requests_mock: rm.Mocker) -> None:
-    requests_mock.post(ADD_URL, json=ACCEPTED)
-    result, ti = run(add_operator(records=RECORDS, chunk_size=2))
-
-    assert sent_chunks(requests_mock) == [
-        [RECORDS[0], {"phoneNumber": "+14155550102", "firstName": "Zoë"}],
-        [RECORDS[2]],
-    ]
-    assert pushed(ti) == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 2, **baseline(3)}
-    assert result == {
-        "contact_list_name": NAME,
-        "rows_sent": 3,
-        "chunks_sent": 2,
-        "rows_rejected": 0,
-        "rejected": [],
-        **baseline(3),
-    }
-
-
 @pytest.mark.parametrize(
     "rendered",
     [json.dumps(RECORDS), repr(RECORDS)],

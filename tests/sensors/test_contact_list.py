@@ -26,7 +26,6 @@ from tests.conftest import BASE_URL, CLIENT_SECRET, IID
 
 LIST_ID = "cl-renewals-0001"
 GET_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"
-TRIGGER_PATH = "airflow_provider_koreai.triggers.contact_list.ContactListIngestedTrigger"
 
 
 def answer(count: Any = 3, **extra: Any) -> dict[str, Any]:
@@ -224,19 +223,8 @@ def test_deferrable_defers_to_a_serializable_trigger_without_secrets(requests_mo
     assert deferred.timeout.total_seconds() == 600 + DEFERRAL_TIMEOUT_GRACE_SECONDS
     trigger = deferred.trigger
     assert isinstance(trigger, ContactListIngestedTrigger)
+    # The trigger's own serialization is pinned in tests/triggers; here, what the sensor hands it.
     classpath, kwargs = trigger.serialize()
-    assert classpath == TRIGGER_PATH
-    assert set(kwargs) == {
-        "contact_list_id",
-        "expected_count",
-        "deadline",
-        "koreai_conn_id",
-        "poll_interval",
-        "baseline_count",
-        "settle_polls",
-        "recent_counts",
-        "moved",
-    }
     assert (kwargs["baseline_count"], kwargs["recent_counts"], kwargs["settle_polls"]) == (1, [1], 3)
     assert kwargs["contact_list_id"] == LIST_ID
     assert kwargs["expected_count"] == 3
