@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer, EmulatorSettings
+from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from airflow_provider_koreai.operators.contact_list import (
+    AddContactsOperator,
+    CreateContactListOperator,
+    DeleteContactListOperator,
+    UpdateContactListOperator,
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +32,20 @@ def emulator(kore_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(kore_emulator.airflow_connection()))
     yield kore_emulator
     kore_emulator.reset()
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operators' hooks as deployed, with backoffs of milliseconds instead of seconds: the retries
+    still happen on the wire, without the waits (the backoff policy has tests of its own)."""
+
+    def fast_hook(self: Any) -> KoreAIHook:
+        return KoreAIHook(koreai_conn_id=self.koreai_conn_id, backoff_initial=0.05, backoff_max=0.2)
+
+    for operator in (
+        UpdateContactListOperator,
+        CreateContactListOperator,
+        DeleteContactListOperator,
+        AddContactsOperator,
+    ):
+        monkeypatch.setattr(operator, "get_hook", fast_hook)

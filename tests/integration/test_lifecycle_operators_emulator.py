@@ -12,27 +12,15 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.exceptions import KoreAIServerError
-from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.operators.contact_list import (
     AddContactsOperator,
     CreateContactListOperator,
     DeleteContactListOperator,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_backoff")]
 
 NAME = "Lifecycle - September 2025"
-
-
-@pytest.fixture(autouse=True)
-def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The operators' hooks as deployed, but with millisecond backoffs so that retries cost no time."""
-
-    def fast_hook(self: Any) -> KoreAIHook:
-        return KoreAIHook(koreai_conn_id=self.koreai_conn_id, backoff_initial=0.05, backoff_max=0.2)
-
-    for operator in (CreateContactListOperator, DeleteContactListOperator, AddContactsOperator):
-        monkeypatch.setattr(operator, "get_hook", fast_hook)
 
 
 def run(operator: Any) -> tuple[Any, dict[str, Any]]:
