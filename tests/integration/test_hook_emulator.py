@@ -73,7 +73,7 @@ def test_tenant_enforcing_jti_accepts_every_call(emulator: EmulatorServer) -> No
 
 def test_429_with_and_without_retry_after_then_success(emulator: EmulatorServer) -> None:
     emulator.inject_fault(route="update_contact_list", count=1, status=429, retry_after=1)
-    emulator.inject_fault(route="update_contact_list", count=1, status=429)  # the hook's own backoff
+    emulator.inject_fault(route="update_contact_list", count=1, status=429)  # no Retry-After: our backoff
     started = time.monotonic()
 
     update(fast_hook())
@@ -181,8 +181,7 @@ def test_test_connection(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPat
     ok, message = KoreAIHook().test_connection()
     assert not ok
     assert "HTTP 503" in message
-    assert [r["status"] for r in emulator.recorded_requests()][-1:] == [503], "the Test button does not retry"
-    assert len(emulator.recorded_requests()) == 2
+    assert [r["status"] for r in emulator.recorded_requests()] == [200, 503], "the Test button does not retry"
     emulator.clear_faults()
 
     monkeypatch.setenv(
