@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/example_dags
 
-.PHONY: install lint typecheck test test-matrix test-leg test-emulator-newest-fastapi demo e2e clean
+.PHONY: install lint typecheck test coverage test-matrix test-leg test-emulator-newest-fastapi demo e2e clean
 
 install: $(STAMP)
 
@@ -33,16 +33,26 @@ test: lint typecheck
 	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The same suite as `test` (same fresh AIRFLOW_HOME), under coverage: branch coverage of the package, the
+# figure a change to the tests must not lower ([tool.coverage.*] in pyproject.toml).
+coverage: $(STAMP)
+	@home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
+	export AIRFLOW_HOME="$$home" PATH="$(CURDIR)/$(BIN):$$PATH"; \
+	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
+	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS); status=$$?; \
+	$(BIN)/python -m coverage report; exit $$status
+
 # The CI matrix: each older Airflow line we claim, and the lowest versions pyproject.toml declares, in its
 # own virtualenv under .legs/, one leg after another (pip's cache is shared). `make test` is the newest
 # leg (Airflow 3.3), so the matrix does not repeat it. Each leg installs Airflow as its docs say, pinned
 # with .ci/constraints/<leg>.txt (the pins that release needs; no constraints URL is reachable from CI).
-# Legs skip only the soak tests: emulator, integration and dag.test() tests all run. mypy runs once, in
-# `make test`: on the older legs it only reports third-party typing differences (SQLAlchemy 2.1's column
-# types on 3.1, a type-ignore that only newer Airflow needs on 3.0), nothing about how our code behaves.
+# Legs skip only the tests marked slow: emulator, integration and dag.test() tests all run. mypy runs
+# once, in `make test`: on the older legs it only reports third-party typing differences (SQLAlchemy 2.1's
+# column types on 3.1, a type-ignore that only newer Airflow needs on 3.0), nothing about how our code
+# behaves.
 MATRIX_LEGS ?= airflow-3.0 airflow-3.1 airflow-3.2 lowest
 LEGS_DIR := .legs
-LEG_PYTEST_ARGS ?= -q -m "not soak and not e2e"
+LEG_PYTEST_ARGS ?= -q -m "not slow and not e2e"
 # Airflow < 3.2 builds the connection form from the hook's widgets, which need the FAB provider. The
 # lowest leg installs only what pyproject.toml declares (its form test skips without FAB).
 LEG_AIRFLOW_airflow-3.0 := apache-airflow[fab]
@@ -106,4 +116,4 @@ e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e -m e2e -p no:cacheprovider -s $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(LEGS_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo
+	rm -rf $(VENV) $(LEGS_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo .coverage

@@ -285,6 +285,7 @@ def test_reading_is_lazy() -> None:
     assert pulled == [1, 2, 3]
 
 
+@pytest.mark.slow  # a 100,000-row file
 def test_files_are_streamed_in_bounded_memory(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     with path.open("w", encoding="utf-8") as handle:

@@ -50,21 +50,13 @@ def test_every_declared_module_and_class_imports() -> None:
         assert hook_class.hook_name == conn_type["hook-name"] == "Kore.ai"
 
 
-def test_hook_registration_attributes() -> None:
-    assert KoreAIHook.conn_name_attr == "koreai_conn_id"
-    assert KoreAIHook.default_conn_name == "koreai_default"
-    assert callable(KoreAIHook.test_connection)
-
-
-def test_form_metadata_both_ways_agree() -> None:
+def test_legacy_form_behaviour_matches_the_provider_info() -> None:
+    """Airflow < 3.2 reads the hook's classmethod, 3.2+ the provider info: the same form either way."""
     (conn_type,) = INFO["connection-types"]
-    behaviour = conn_type["ui-field-behaviour"]
-    legacy = KoreAIHook.get_ui_field_behaviour()
-    assert set(behaviour["hidden-fields"]) == set(legacy["hidden_fields"]) == {"port", "schema"}
+    behaviour, legacy = conn_type["ui-field-behaviour"], KoreAIHook.get_ui_field_behaviour()
+    assert set(behaviour["hidden-fields"]) == set(legacy["hidden_fields"])
     assert behaviour["relabeling"] == legacy["relabeling"]
-    assert legacy["relabeling"]["login"] == "Client ID"
-    assert legacy["relabeling"]["password"] == "Client Secret"
-    assert set(conn_type["conn-fields"]) == {"iid", "account_id", "timeout", "jwt_ttl"}
+    assert behaviour["placeholders"] == legacy["placeholders"]
 
 
 def test_legacy_widgets_match_conn_fields() -> None:

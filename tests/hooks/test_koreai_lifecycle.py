@@ -1,9 +1,9 @@
-"""``KoreAIHook``'s contact-list lifecycle: create, find, delete, add contacts, page through contacts."""
+"""``KoreAIHook``'s contact-list lifecycle, edge cases against mocked HTTP (how an ambiguous create is
+resolved, exact-name lookup, answers without data). The same calls across a real wire, with scripted
+faults: ``tests/integration/test_hook_emulator.py``."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +12,6 @@ import requests_mock as rm
 
 from airflow_provider_koreai.exceptions import (
     KoreAIError,
-    KoreAIPartialUploadError,
-    KoreAIServerError,
     KoreAITransportError,
     KoreAIValidationError,
 )
@@ -23,7 +21,6 @@ from tests.conftest import BASE_URL, IID
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
 CREATE_URL = f"{PREFIX}/createContactList"
 LIST_ALL_URL = f"{PREFIX}/getAllListDetails?type=call"
-ADD_URL = f"{BASE_URL}/api/1.1/public/{IID}/campaign/contactList/addContacts"
 CREATED = {"_id": "cl-new", "name": "Renewal Due", "totalRecordCount": 0}
 
 
@@ -37,16 +34,6 @@ def hook(koreai_connection: None) -> KoreAIHook:
 
 
 class TestCreate:
-    def test_posts_the_body_and_returns_the_list(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
-        requests_mock.post(CREATE_URL, json=envelope(CREATED))
-        assert hook.create_contact_list(name="Renewal Due", description="August") == CREATED
-        assert requests_mock.last_request.json() == {
-            "name": "Renewal Due",
-            "source": "passiveApiIntegration",
-            "allowDuplicates": False,
-            "description": "August",
-        }
-
     def test_a_5xx_is_resolved_by_name_before_posting_again(
         self, hook: KoreAIHook, requests_mock: rm.Mocker
     ) -> None:
@@ -113,65 +100,8 @@ class TestFindAndDelete:
 
 
 class TestAddContacts:
-    def test_chunks_are_sent_lazily(self, hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
-        requests_mock.post(ADD_URL, json={"message": "Adding contacts to public list is in progress"})
-        consumed: list[int] = []
-
-        def records() -> Iterator[dict[str, str]]:
-            for n in range(25):
-                consumed.append(n)
-                yield {"phoneNumber": f"+1555000{n:04d}"}
-
-        assert hook.add_contacts("Renewal Due", records(), chunk_size=10) == {
-            "rows_sent": 25,
-            "chunks_sent": 3,
-        }
-        bodies = [json.loads(r.body) for r in requests_mock.request_history]
-        assert [len(b["data"]) for b in bodies] == [10, 10, 5]
-        assert {b["contact_list_name"] for b in bodies} == {"Renewal Due"}
-
-    def test_a_failed_chunk_says_which_rows(self, set_connection: Any, requests_mock: rm.Mocker) -> None:
-        set_connection(extra={"max_attempts": 1})
-        requests_mock.post(ADD_URL, [{"json": {"message": "in progress"}}, {"status_code": 503, "json": {}}])
-        rows = ({"phoneNumber": f"+1555{n:07d}"} for n in range(30))
-        with pytest.raises(KoreAIPartialUploadError) as excinfo:
-            KoreAIHook().add_contacts("Renewal Due", rows, chunk_size=10)
-        error = excinfo.value
-        assert (error.rows_accepted, error.chunks_accepted, error.rows_failed, error.outcome_unknown) == (
-            10,
-            1,
-            10,
-            True,
-        )
-        assert isinstance(error.cause, KoreAIServerError)
-        assert error.__cause__ is error.cause
-        assert not error.retryable, "a task retry would send the 10 accepted rows again"
-        assert "rows 11-20 (the failed chunk) may or may not have been added" in str(error)
-        assert "the 10 row(s) in 1 chunk(s) before them were accepted" in str(error)
-
-    @pytest.mark.usefixtures("koreai_connection")
-    def test_a_5xx_chunk_is_not_blindly_resent(self, requests_mock: rm.Mocker) -> None:
-        requests_mock.post(ADD_URL, status_code=503, json={})
-        with pytest.raises(KoreAIPartialUploadError):
-            KoreAIHook(backoff_initial=0.001).add_contacts("Renewal Due", [{"phoneNumber": "+15550000001"}])
-        assert requests_mock.call_count == 1
-
     @pytest.mark.parametrize("chunk_size", [0, -1, 1.5, True])
     def test_bad_chunk_size(self, hook: KoreAIHook, requests_mock: rm.Mocker, chunk_size: Any) -> None:
         with pytest.raises(KoreAIValidationError, match="chunk_size"):
             hook.add_contacts("Renewal Due", [], chunk_size=chunk_size)
         assert requests_mock.call_count == 0
-
-
-def test_iter_contacts_pages_until_has_more_is_false(hook: KoreAIHook, requests_mock: rm.Mocker) -> None:
-    url = f"{PREFIX}/cl-new/getAllContacts"
-    pages = [
-        {"results": [{"phoneNumber": "1"}, {"phoneNumber": "2"}], "hasMore": True},
-        {"results": [{"phoneNumber": "3"}], "hasMore": False},
-    ]
-    requests_mock.get(url, [{"json": envelope(page)} for page in pages])
-    assert [c["phoneNumber"] for c in hook.iter_contacts("cl-new", page_size=2)] == ["1", "2", "3"]
-    assert [r.qs for r in requests_mock.request_history] == [
-        {"skip": ["0"], "limit": ["2"]},
-        {"skip": ["2"], "limit": ["2"]},
-    ]

@@ -32,6 +32,9 @@ from airflow_provider_koreai.exceptions import KoreAIValidationError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from tests.conftest import BASE_URL, IID
 
+#: 1,000 cases per property: slow, so the older-Airflow legs skip them (nothing here depends on the release).
+pytestmark = pytest.mark.slow
+
 # -- settings ---------------------------------------------------------------------------------------
 
 #: At least 1,000 cases per target. ``derandomize`` and no example database keep CI deterministic:

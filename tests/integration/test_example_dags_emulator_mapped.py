@@ -65,6 +65,7 @@ def test_one_mapped_task_instance_updates_each_list(emulator: EmulatorServer) ->
     assert len(update_requests(emulator)) == len(EXPECTED)
 
 
+@pytest.mark.usefixtures("fast_backoff")
 def test_transient_kore_errors_are_retried_by_the_hook(emulator: EmulatorServer) -> None:
     emulator.inject_fault(route="update_contact_list", count=2, status=503)
 

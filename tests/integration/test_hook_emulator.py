@@ -7,10 +7,8 @@ import json
 import time
 from typing import Any
 
-import jwt
 import pytest
 
-from airflow_provider_koreai.auth import KoreAIJWTAuth
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.exceptions import (
     KoreAIAuthenticationError,
@@ -76,29 +74,36 @@ def test_tenant_enforcing_jti_accepts_every_call(emulator: EmulatorServer) -> No
     assert [r["status"] for r in update_requests(emulator)] == [200] * 10
 
 
-def test_429_with_retry_after_then_success(emulator: EmulatorServer) -> None:
+def test_429_with_and_without_retry_after_then_success(emulator: EmulatorServer) -> None:
     emulator.inject_fault(route="update_contact_list", count=1, status=429, retry_after=1)
+    emulator.inject_fault(route="update_contact_list", count=1, status=429)  # no Retry-After: our backoff
     started = time.monotonic()
 
     update(fast_hook())
 
     assert time.monotonic() - started >= 1.0, "Retry-After: 1 must be honoured"
-    assert [r["status"] for r in update_requests(emulator)] == [429, 200]
+    assert [r["status"] for r in update_requests(emulator)] == [429, 429, 200]
 
 
-def test_5xx_burst_then_success(emulator: EmulatorServer) -> None:
+def test_5xx_burst_then_success(emulator: EmulatorServer, capfd: pytest.CaptureFixture[str]) -> None:
     for status in (500, 502, 503):
         emulator.inject_fault(route="update_contact_list", status=status)
     update(fast_hook())
     assert [r["status"] for r in update_requests(emulator)] == [500, 502, 503, 200]
+    assert "attempt 1 of 5 failed (HTTP 500); retrying in" in capfd.readouterr().out
     assert emulator.contact_list(LIST_ID)["name"] == "Renewal Due - September 2025"  # type: ignore[index]
 
 
-def test_5xx_exhaustion_fails_with_the_status(emulator: EmulatorServer) -> None:
+def test_5xx_exhaustion_fails_with_the_status(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = emulator.airflow_connection()
+    connection["extra"]["max_attempts"] = 3
+    monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(connection))
     emulator.inject_fault(route="update_contact_list", count=10, status=503)
     with pytest.raises(KoreAIServerError, match="HTTP 503"):
-        update(fast_hook(max_attempts=3))
-    assert len(update_requests(emulator)) == 3
+        update(fast_hook())
+    assert len(update_requests(emulator)) == 3, "the connection's max_attempts extra"
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
@@ -121,10 +126,12 @@ def test_read_timeouts_exhausted_say_outcome_unknown(emulator: EmulatorServer) -
         update(fast_hook(timeout=0.3, max_attempts=2))
     assert excinfo.value.outcome_unknown
     assert "may or may not have been applied" in str(excinfo.value)
+    assert "idempotent" in str(excinfo.value)
 
 
 def test_wrong_secret_is_a_401_with_a_hint(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    connection = emulator.airflow_connection() | {"password": "not-the-secret-" + "x" * 32}
+    wrong_secret = "not-the-secret-" + "x" * 32
+    connection = emulator.airflow_connection() | {"password": wrong_secret}
     monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(connection))
 
     with pytest.raises(KoreAIAuthenticationError) as excinfo:
@@ -132,13 +139,25 @@ def test_wrong_secret_is_a_401_with_a_hint(emulator: EmulatorServer, monkeypatch
 
     error = excinfo.value
     assert (error.http_status, error.code) == (401, 4002)
+    assert error.kore_message.startswith("Invalid JWT token")
     assert "Client Secret" in str(error)
+    assert "Campaign Management" in str(error)
+    assert wrong_secret not in str(error)
     assert len(update_requests(emulator)) == 1, "authentication failures are not retried"
 
 
 def test_unknown_list_is_a_404(emulator: EmulatorServer) -> None:
     with pytest.raises(KoreAINotFoundError, match="cl-does-not-exist"):
         update(fast_hook(), list_id="cl-does-not-exist")
+    assert len(update_requests(emulator)) == 1
+
+
+@pytest.mark.parametrize("status", [400, 405, 412])
+def test_client_errors_are_not_retried(emulator: EmulatorServer, status: int) -> None:
+    body = json.dumps({"errors": [{"message": "Validation errors", "code": status}]})
+    emulator.inject_fault(route="update_contact_list", status=status, body=body)
+    with pytest.raises(KoreAIRequestRejectedError, match=f"HTTP {status}.*Validation errors"):
+        update(fast_hook())
     assert len(update_requests(emulator)) == 1
 
 
@@ -161,6 +180,13 @@ def test_test_connection(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPat
     assert ok, message
     assert f"{len(emulator.contact_lists())} contact list(s)" in message
 
+    emulator.inject_fault(route="list_contact_lists", count=5, status=503)
+    ok, message = KoreAIHook().test_connection()
+    assert not ok
+    assert "HTTP 503" in message
+    assert [r["status"] for r in emulator.recorded_requests()] == [200, 503], "the Test button does not retry"
+    emulator.clear_faults()
+
     monkeypatch.setenv(
         "AIRFLOW_CONN_KOREAI_DEFAULT",
         json.dumps(emulator.airflow_connection() | {"login": "cs-unknown-client"}),
@@ -168,15 +194,7 @@ def test_test_connection(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPat
     ok, message = KoreAIHook().test_connection()
     assert not ok
     assert "HTTP 401" in message
-
-
-def test_tokens_verify_against_the_emulators_secret(emulator: EmulatorServer) -> None:
-    hook = fast_hook()
-    auth = hook.get_conn().auth
-    assert isinstance(auth, KoreAIJWTAuth)
-    token = auth.mint_token()
-    claims = jwt.decode(token, emulator.settings.client_secret, algorithms=["HS256"])
-    assert claims["appId"] == emulator.settings.client_id
+    assert emulator.settings.client_secret not in message
 
 
 def test_get_contact_list_reads_what_update_wrote(emulator: EmulatorServer) -> None:
@@ -244,6 +262,7 @@ def test_adding_to_an_unknown_list_name_says_lists_are_addressed_by_name(emulato
     assert isinstance(excinfo.value.cause, KoreAINotFoundError)
     error = excinfo.value
     assert (error.rows_accepted, error.outcome_unknown, error.retryable) == (0, False, False)
+    assert "rows 1-1 (the failed chunk) were not added; the 0 row(s) in 0 chunk(s)" in str(error)
 
 
 def test_a_create_under_repeated_ambiguous_failures_keeps_to_one_retry_budget(

@@ -18,19 +18,13 @@ from airflow_provider_koreai.operators.contact_list import (
     DeleteContactListOperator,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_backoff")]
 
 NAME = "Lifecycle - September 2025"
 
 
-#: The operators' hooks as deployed, but with short backoffs so that retries cost little time.
-FAST = {"backoff_initial": 0.05, "backoff_max": 0.2}
-
-
 def run(operator: Any) -> tuple[Any, dict[str, Any]]:
     """Render and execute as a worker would; returns (return value, XComs pushed by key)."""
-    if not operator.hook_params:
-        operator.hook_params = FAST
     ti = mock.MagicMock()
     context: dict[str, Any] = {"ti": ti, "params": {}}
     operator.render_template_fields(context)
@@ -79,8 +73,9 @@ def test_update_mode_applies_the_settings_to_the_existing_list(emulator: Emulato
     assert (stored["description"], stored["allowDuplicates"]) == ("new", True)
 
 
-def test_fail_mode_fails_naming_the_existing_list(emulator: EmulatorServer) -> None:
-    created, _ = create()
+def test_fail_mode_creates_a_missing_list_then_fails_naming_it(emulator: EmulatorServer) -> None:
+    created, xcom = create(if_exists="fail")
+    assert xcom == {"contact_list_id": created["_id"], "created": True}
     with pytest.raises(AirflowFailException, match=f"already exists as {created['_id']}"):
         create(if_exists="fail")
     assert len(lists_named(emulator, NAME)) == 1
@@ -210,8 +205,12 @@ def test_a_503_mid_upload_says_which_rows_may_not_have_been_added(
 
     message = str(excinfo.value)
     assert "HTTP 503" in message
-    assert isinstance(excinfo.value.__cause__, KoreAIPartialUploadError)
-    assert isinstance(excinfo.value.__cause__.cause, KoreAIServerError)
+    upload_error = excinfo.value.__cause__
+    assert isinstance(upload_error, KoreAIPartialUploadError)
+    assert isinstance(upload_error.cause, KoreAIServerError)
+    assert (upload_error.rows_accepted, upload_error.rows_in_doubt) == (1000, 1000)
+    assert upload_error.outcome_unknown
+    assert message.count("line 1002 to line 2001") == 1, "the progress is told once"
     assert "line 1002 to line 2001 (the failed chunk) may or may not have been added" in message
     assert "the 1000 row(s) up to and including line 1001 were accepted" in message
     assert "nothing after line 2001 was sent" in message

@@ -236,6 +236,7 @@ def without_retry_delay(dag: Any) -> None:
     dag.get_task(TASK_ID).retry_delay = timedelta(0)
 
 
+@pytest.mark.usefixtures("fast_backoff")
 @pytest.mark.parametrize("scenario", SCENARIOS_WITH_LEAKS, ids=lambda s: s.name)
 def test_dag_run_leaks_no_secret(
     scenario: Scenario,

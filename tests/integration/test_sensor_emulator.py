@@ -1,23 +1,17 @@
-"""``ContactListIngestedSensor`` against the emulator: contacts sent with the hook, then waited for in
-poke mode, in deferrable mode by hand (execute, trigger, execute_complete) and through real Airflow
-(``dag.test()``, which runs the trigger in-process)."""
+"""``ContactListIngestedSensor`` through real Airflow (``dag.test()``, which runs the trigger in-process)
+against the emulator, in deferrable and reschedule mode. Poke, reschedule and deferrable mode driven by
+hand, on fresh, reused and de-duplicating lists: ``test_sensor_ingestion_rules_emulator.py``."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
-from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_provider_koreai.emulator import EmulatorServer
-from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
 from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT as USER_AGENT
-from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
 from tests.compat import AIRFLOW_V_3_3_PLUS, dag_bag
 from tests.integration.dag_runs import xcom
 
@@ -27,28 +21,6 @@ LIST_ID = "cl-demo-overdue-invoices"  # seeded with 1 contact; duplicates allowe
 LIST_NAME = "Overdue Invoices"
 TEST_DAGS = Path(__file__).resolve().parent / "dags"
 TEST_DAG_ID = "koreai_sensor_deferrable_test"
-
-
-def send_contacts(count: int) -> int:
-    """The write, on the worker; returns the count the list will reach once Kore.ai has ingested it."""
-    hook = KoreAIHook()
-    before = hook.get_contact_list(LIST_ID)["totalRecordCount"]
-    hook.add_contacts(LIST_NAME, [{"phoneNumber": f"+1212555{n:04d}"} for n in range(count)])
-    return int(before) + count
-
-
-def listed_count(emulator: EmulatorServer) -> int:
-    listed = emulator.contact_list(LIST_ID)
-    assert listed is not None
-    return int(listed["totalRecordCount"])
-
-
-def rendered_context(sensor: ContactListIngestedSensor) -> dict[str, Any]:
-    ti = mock.MagicMock()
-    ti.get_first_reschedule_date.return_value = None
-    context: dict[str, Any] = {"ti": ti, "params": {}}
-    sensor.render_template_fields(context)  # type: ignore[arg-type]
-    return context
 
 
 def reads_after_the_write(emulator: EmulatorServer) -> list[dict[str, Any]]:
@@ -61,61 +33,6 @@ def reads_after_the_write(emulator: EmulatorServer) -> list[dict[str, Any]]:
 def slow_ingestion(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Long enough that the sensor's first read surely comes before the contacts land."""
     monkeypatch.setattr(emulator.settings, "ingestion_delay_seconds", 0.6)
-
-
-@pytest.mark.usefixtures("slow_ingestion")
-def test_poke_mode_waits_for_ingestion(emulator: EmulatorServer) -> None:
-    expected = send_contacts(3)
-    assert listed_count(emulator) == expected - 3, "accepted, not yet ingested"
-    sensor = ContactListIngestedSensor(
-        task_id="wait", contact_list_id=LIST_ID, expected_count=str(expected), poke_interval=0.1, timeout=20
-    )
-    context = rendered_context(sensor)
-
-    assert sensor.execute(context) == expected  # type: ignore[arg-type]
-
-    context["ti"].xcom_push.assert_any_call(key="total_record_count", value=expected)
-    reads = reads_after_the_write(emulator)
-    assert {(r["method"], r["status"]) for r in reads} == {("GET", 200)}
-
-
-@pytest.mark.usefixtures("slow_ingestion")
-def test_deferrable_mode_by_hand(emulator: EmulatorServer) -> None:
-    """Worker check (old count) and deferral, then the write, then the trigger, as the triggerer runs it."""
-    before = listed_count(emulator)
-    sensor = ContactListIngestedSensor(
-        task_id="wait",
-        contact_list_id=LIST_ID,
-        expected_count=before + 2,
-        deferrable=True,
-        poke_interval=0.1,
-        timeout=20,
-    )
-    context = rendered_context(sensor)
-    with pytest.raises(TaskDeferred) as caught:
-        sensor.execute(context)  # type: ignore[arg-type]
-    assert send_contacts(2) == before + 2
-
-    # What the triggerer does: rebuild the trigger from its serialized form, run it to its first event.
-    classpath, kwargs = caught.value.trigger.serialize()
-    assert classpath.endswith("ContactListIngestedTrigger")
-    trigger = ContactListIngestedTrigger(**kwargs)
-
-    async def first_event() -> Any:
-        async for event in trigger.run():
-            return event
-
-    event = asyncio.run(asyncio.wait_for(first_event(), timeout=30))
-    result = sensor.execute_complete(context, event.payload)  # type: ignore[arg-type]
-
-    assert result == before + 2
-    context["ti"].xcom_push.assert_any_call(key="total_record_count", value=before + 2)
-    requests = emulator.recorded_requests()
-    worker = [r for r in requests if r["headers"]["user-agent"] != USER_AGENT]
-    triggerer = [r for r in requests if r["headers"]["user-agent"] == USER_AGENT]
-    assert [r["route"] for r in worker] == ["get_contact_list", "get_contact_list", "add_contacts"]
-    assert triggerer
-    assert {(r["method"], r["route"]) for r in triggerer} == {("GET", "get_contact_list")}
 
 
 @pytest.mark.usefixtures("airflow_db", "slow_ingestion")

@@ -20,7 +20,7 @@ from airflow_provider_koreai.auth import KoreAIJWTAuth
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
-pytestmark = [pytest.mark.integration, pytest.mark.soak]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 UPDATES = 2000
 LISTS = 20

@@ -15,7 +15,7 @@ from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from tests.compat import dag_bag
 
-pytestmark = [pytest.mark.integration, pytest.mark.soak, pytest.mark.usefixtures("airflow_db")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("airflow_db")]
 
 DAGS = Path(__file__).parent / "dags"
 LISTS = 50

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 from unittest import mock
 
@@ -10,10 +9,9 @@ import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG
 
-from airflow_provider_koreai.exceptions import KoreAIServerError
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
 from tests.compat import serialize_round_trip
-from tests.conftest import BASE_URL, CLIENT_SECRET, IID
+from tests.conftest import BASE_URL, IID
 
 LIST_ID = "cl-renewals-0001"
 UPDATE_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"
@@ -45,17 +43,6 @@ def _connection(koreai_connection: None) -> None:
     pass
 
 
-def test_every_argument_is_templated() -> None:
-    assert set(UpdateContactListOperator.template_fields) == {
-        "contact_list_id",
-        "name",
-        "description",
-        "allow_duplicates",
-        "source",
-        "koreai_conn_id",
-    }
-
-
 def test_renders_templates_and_pushes_xcom(requests_mock: rm.Mocker) -> None:
     requests_mock.put(UPDATE_URL, json=SUCCESS)
     operator = make_operator(
@@ -82,18 +69,6 @@ def test_renders_templates_and_pushes_xcom(requests_mock: rm.Mocker) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
-    [(True, True), (False, False), ("true", True), ("True", True), ("FALSE", False), (" false ", False)],
-)
-def test_allow_duplicates_accepts_bools_and_their_rendered_strings(
-    requests_mock: rm.Mocker, value: Any, expected: bool
-) -> None:
-    requests_mock.put(UPDATE_URL, json=SUCCESS)
-    run(make_operator(allow_duplicates=value))
-    assert requests_mock.last_request.json()["allowDuplicates"] is expected
-
-
-@pytest.mark.parametrize(
     ("overrides", "field"),
     [
         ({"allow_duplicates": "yes"}, "allow_duplicates"),
@@ -114,34 +89,11 @@ def test_bad_input_fails_the_task_for_good_before_any_request(
     assert requests_mock.call_count == 0
 
 
-def test_permanent_api_errors_do_not_burn_task_retries(requests_mock: rm.Mocker) -> None:
-    requests_mock.put(UPDATE_URL, status_code=404, json={"errors": [{"msg": "Contact list not found"}]})
-    with pytest.raises(AirflowFailException, match="Contact list not found"):
-        run(make_operator())
-
-
-def test_transient_exhaustion_stays_retryable(requests_mock: rm.Mocker, set_connection: Any) -> None:
-    set_connection(extra={"max_attempts": 1})
-    requests_mock.put(UPDATE_URL, status_code=503, json={})
-    with pytest.raises(KoreAIServerError) as excinfo:
-        run(make_operator())
-    assert not isinstance(excinfo.value, AirflowFailException)
-
-
 def test_uses_the_named_connection(requests_mock: rm.Mocker, set_connection: Any) -> None:
     set_connection("koreai_eu", host="https://de-platform.kore.ai/")
     requests_mock.put(rm.ANY, json=SUCCESS)
     run(make_operator(koreai_conn_id="koreai_eu"))
     assert requests_mock.last_request.url.startswith("https://de-platform.kore.ai/agentassist/")
-
-
-def test_rendered_fields_hold_no_secret(requests_mock: rm.Mocker) -> None:
-    requests_mock.put(UPDATE_URL, json=SUCCESS)
-    operator = make_operator(description="{{ params.rows }} rows")
-    run(operator, params={"rows": 3})
-    rendered = json.dumps({field: getattr(operator, field) for field in operator.template_fields})
-    assert CLIENT_SECRET not in rendered
-    assert "eyJ" not in rendered
 
 
 def test_operator_serializes_in_a_dag() -> None:

@@ -1,9 +1,12 @@
-"""Create / delete / add-contacts operators, against mocked HTTP (requests-mock)."""
+"""Create / delete / add-contacts operators against mocked HTTP (requests-mock): argument checks,
+templating, record sources and what the emulator cannot stage (a concurrent create, twin lists, a lookup
+without a count). Create, re-run, update, delete and upload across a real wire:
+``tests/integration/test_lifecycle_operators_emulator.py``.
+"""
 
 from __future__ import annotations
 
 import json
-import types
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,10 +18,7 @@ import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG
 
-from airflow_provider_koreai.defaults import KOREAI_UI_COLOR
 from airflow_provider_koreai.exceptions import KoreAIPartialUploadError, KoreAIServerError
-from airflow_provider_koreai.get_provider_info import get_provider_info
-from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.operators.contact_list import (
     AddContactsOperator,
     CreateContactListOperator,
@@ -72,55 +72,7 @@ def _existing_list(requests_mock: rm.Mocker) -> None:
     requests_mock.post(LIST_ALL_URL, json={"status": "success", "data": [EXISTING]})
 
 
-class FakeKore:
-    """A stateful requests-mock backend for the list endpoints: enough to show that re-runs are safe."""
-
-    def __init__(self, requests_mock: rm.Mocker, lists: list[dict[str, Any]] | None = None) -> None:
-        self.lists = [dict(item) for item in lists or []]
-        self.creates = 0
-        requests_mock.post(
-            LIST_ALL_URL, json=lambda request, context: {"status": "success", "data": self.lists}
-        )
-        requests_mock.post(CREATE_URL, json=self._create)
-        requests_mock.get(rm.ANY, json=self._get)
-
-    def _create(self, request: Any, context: Any) -> dict[str, Any]:
-        self.creates += 1
-        body = request.json()
-        created = {"_id": f"cl-new-{self.creates}", "totalRecordCount": 0, **body}
-        self.lists.append(created)
-        return {"status": "success", "data": created}
-
-    def _get(self, request: Any, context: Any) -> dict[str, Any]:
-        list_id = request.path.rsplit("/", 1)[-1]
-        (found,) = [item for item in self.lists if item["_id"].lower() == list_id]
-        return {"status": "success", "data": found}
-
-
 # -- registration and shape ------------------------------------------------------------------------------
-
-
-def test_operators_are_registered_templated_and_coloured() -> None:
-    modules = [m for item in get_provider_info()["operators"] for m in item["python-modules"]]
-    assert "airflow_provider_koreai.operators.contact_list" in modules
-    assert set(CreateContactListOperator.template_fields) == {
-        "name",
-        "description",
-        "allow_duplicates",
-        "source",
-        "koreai_conn_id",
-    }
-    assert set(DeleteContactListOperator.template_fields) == {"contact_list_id", "koreai_conn_id"}
-    assert set(AddContactsOperator.template_fields) == {
-        "contact_list_name",
-        "records",
-        "path",
-        "column_map",
-        "max_invalid_rows",
-        "koreai_conn_id",
-    }
-    for operator in (CreateContactListOperator, DeleteContactListOperator, AddContactsOperator):
-        assert operator.ui_color == KOREAI_UI_COLOR
 
 
 def test_operators_serialize_in_a_dag() -> None:
@@ -136,81 +88,6 @@ def test_operators_serialize_in_a_dag() -> None:
 # -- create ---------------------------------------------------------------------------------------------
 
 
-def test_create_when_missing_then_rerun_skips(requests_mock: rm.Mocker) -> None:
-    kore = FakeKore(requests_mock)
-    operator = CreateContactListOperator(
-        task_id="create",
-        name="Renewal Due - {{ params.month }}",
-        description="{{ params.rows }} customers",
-        allow_duplicates="{{ params.allow }}",
-    )
-
-    result, ti = run(operator, params={"month": "August 2025", "rows": 12, "allow": "true"})
-    assert kore.creates == 1
-    assert result["_id"] == "cl-new-1"
-    assert pushed(ti) == {"contact_list_id": "cl-new-1", "created": True}
-    create_body = next(r for r in requests_mock.request_history if r.url.startswith(CREATE_URL)).json()
-    assert create_body == {
-        "name": NAME,
-        "description": "12 customers",
-        "allowDuplicates": True,
-        "source": "passiveApiIntegration",
-    }
-
-    # The DAG runs again: the same name is found, nothing is created.
-    again = CreateContactListOperator(task_id="create", name=NAME, allow_duplicates=True)
-    result, ti = run(again)
-    assert kore.creates == 1
-    assert result["_id"] == "cl-new-1"
-    assert pushed(ti) == {"contact_list_id": "cl-new-1", "created": False}
-
-
-def test_skip_returns_the_existing_list_unchanged(requests_mock: rm.Mocker) -> None:
-    kore = FakeKore(requests_mock, [EXISTING])
-    result, ti = run(CreateContactListOperator(task_id="create", name=NAME, allow_duplicates=True))
-    assert result == EXISTING
-    assert pushed(ti) == {"contact_list_id": LIST_ID, "created": False}
-    assert kore.creates == 0
-    assert [r.method for r in requests_mock.request_history] == ["POST"]  # one lookup, nothing else
-
-
-def test_update_mode_updates_the_existing_list_and_returns_it(requests_mock: rm.Mocker) -> None:
-    kore = FakeKore(requests_mock, [EXISTING])
-    updated = {"contactListId": LIST_ID, "body": {"name": NAME}}
-    requests_mock.put(f"{PREFIX}/{LIST_ID}", json={"status": "success", "data": updated})
-    operator = CreateContactListOperator(
-        task_id="create", name=NAME, description="new", allow_duplicates=True, if_exists="update"
-    )
-
-    result, ti = run(operator)
-
-    assert kore.creates == 0
-    assert requests_mock.request_history[1].method == "PUT"
-    assert requests_mock.request_history[1].json() == {
-        "name": NAME,
-        "description": "new",
-        "allowDuplicates": True,
-        "source": "passiveApiIntegration",
-    }
-    assert requests_mock.last_request.method == "GET"
-    assert result["_id"] == LIST_ID
-    assert pushed(ti) == {"contact_list_id": LIST_ID, "created": False}
-
-
-def test_fail_mode_names_the_existing_id(requests_mock: rm.Mocker) -> None:
-    kore = FakeKore(requests_mock, [EXISTING])
-    with pytest.raises(AirflowFailException, match=f"already exists as {LIST_ID}"):
-        run(CreateContactListOperator(task_id="create", name=NAME, if_exists="fail"))
-    assert kore.creates == 0
-
-
-def test_fail_mode_creates_when_missing(requests_mock: rm.Mocker) -> None:
-    kore = FakeKore(requests_mock)
-    result, _ = run(CreateContactListOperator(task_id="create", name=NAME, if_exists="fail"))
-    assert kore.creates == 1
-    assert result["name"] == NAME
-
-
 def test_a_409_on_create_means_someone_else_created_it(requests_mock: rm.Mocker) -> None:
     lookups = iter([[], [EXISTING]])
     requests_mock.post(
@@ -223,7 +100,9 @@ def test_a_409_on_create_means_someone_else_created_it(requests_mock: rm.Mocker)
 
 
 def test_several_lists_of_that_name_fail_for_good(requests_mock: rm.Mocker) -> None:
-    FakeKore(requests_mock, [EXISTING, {**EXISTING, "_id": "cl-twin"}])
+    requests_mock.post(
+        LIST_ALL_URL, json={"status": "success", "data": [EXISTING, {**EXISTING, "_id": "cl-twin"}]}
+    )
     with pytest.raises(AirflowFailException, match=r"2 Kore\.ai contact lists are named"):
         run(CreateContactListOperator(task_id="create", name=NAME))
 
@@ -261,27 +140,6 @@ def test_create_transient_failure_stays_retryable(requests_mock: rm.Mocker, set_
 
 
 # -- delete ---------------------------------------------------------------------------------------------
-
-
-def test_delete_returns_what_kore_deleted(requests_mock: rm.Mocker) -> None:
-    requests_mock.delete(f"{PREFIX}/{LIST_ID}", json={"status": "success", "data": EXISTING})
-    result, _ = run(
-        DeleteContactListOperator(task_id="delete", contact_list_id="{{ params.id }}"), params={"id": LIST_ID}
-    )
-    assert result == EXISTING
-    assert requests_mock.last_request.method == "DELETE"
-
-
-def test_delete_missing_list_with_missing_ok_succeeds(requests_mock: rm.Mocker) -> None:
-    requests_mock.delete(f"{PREFIX}/{LIST_ID}", status_code=404, json={"errors": [{"msg": "not found"}]})
-    result, _ = run(DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID, missing_ok=True))
-    assert result is None
-
-
-def test_delete_missing_list_fails_for_good_by_default(requests_mock: rm.Mocker) -> None:
-    requests_mock.delete(f"{PREFIX}/{LIST_ID}", status_code=404, json={"errors": [{"msg": "not found"}]})
-    with pytest.raises(AirflowFailException, match="not found"):
-        run(DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID))
 
 
 def test_delete_other_errors_are_not_hidden_by_missing_ok(requests_mock: rm.Mocker) -> None:
@@ -327,25 +185,6 @@ RECORDS = [
 ]
 
 
-def test_add_records_list_in_chunks_and_pushes_counts(requests_mock: rm.Mocker) -> None:
-    requests_mock.post(ADD_URL, json=ACCEPTED)
-    result, ti = run(add_operator(records=RECORDS, chunk_size=2))
-
-    assert sent_chunks(requests_mock) == [
-        [RECORDS[0], {"phoneNumber": "+14155550102", "firstName": "Zoë"}],
-        [RECORDS[2]],
-    ]
-    assert pushed(ti) == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 2, **baseline(3)}
-    assert result == {
-        "contact_list_name": NAME,
-        "rows_sent": 3,
-        "chunks_sent": 2,
-        "rows_rejected": 0,
-        "rejected": [],
-        **baseline(3),
-    }
-
-
 @pytest.mark.parametrize(
     "rendered",
     [json.dumps(RECORDS), repr(RECORDS)],
@@ -384,30 +223,6 @@ def test_add_records_from_xcom_as_a_template(requests_mock: rm.Mocker) -> None:
     assert sent_chunks(requests_mock)[0][1] == {"phoneNumber": "+14155550102", "firstName": "Zoë"}
 
 
-def test_add_from_csv_with_column_map(requests_mock: rm.Mocker, tmp_path: Path) -> None:
-    requests_mock.post(ADD_URL, json=ACCEPTED)
-    path = tmp_path / "contacts.csv"
-    path.write_text(
-        "\ufeffPhone,First Name,lastName,plan\n+1 415 555 0101,Zoë,,gold\n\n+14155550102,Li,Wu,\n",
-        encoding="utf-8",
-    )
-
-    _, ti = run(
-        add_operator(
-            path="{{ params.path }}", column_map={"Phone": "phoneNumber", "First Name": "firstName"}
-        ),
-        params={"path": str(path)},
-    )
-
-    assert sent_chunks(requests_mock) == [
-        [
-            {"phoneNumber": "+1 415 555 0101", "firstName": "Zoë", "plan": "gold"},
-            {"phoneNumber": "+14155550102", "firstName": "Li", "lastName": "Wu"},
-        ]
-    ]
-    assert pushed(ti) == {"rows_sent": 2, "rows_rejected": 0, "chunks_sent": 1, **baseline(2)}
-
-
 def test_add_from_json_lines(requests_mock: rm.Mocker, tmp_path: Path) -> None:
     requests_mock.post(ADD_URL, json=ACCEPTED)
     path = tmp_path / "contacts.jsonl"
@@ -416,52 +231,15 @@ def test_add_from_json_lines(requests_mock: rm.Mocker, tmp_path: Path) -> None:
     assert result["rows_sent"] == result["chunks_sent"] == 3
 
 
-INVALID_JSONL = "\n".join(
-    [
-        json.dumps({"phoneNumber": "+1"}),
-        "{broken",
-        json.dumps({"firstName": "no phone"}),
-        json.dumps({"phoneNumber": "+4"}),
-        json.dumps([1, 2]),
-    ]
-)
-
-
-def test_invalid_rows_under_the_limit_are_reported_and_the_rest_sent(
-    requests_mock: rm.Mocker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    requests_mock.post(ADD_URL, json=ACCEPTED)
-    path = tmp_path / "contacts.ndjson"
-    path.write_text(INVALID_JSONL, encoding="utf-8")
-
-    result, ti = run(add_operator(path=str(path), max_invalid_rows="{{ params.limit }}"), params={"limit": 3})
-
-    assert sent_chunks(requests_mock) == [[{"phoneNumber": "+1"}, {"phoneNumber": "+4"}]]
-    assert pushed(ti) == {"rows_sent": 2, "rows_rejected": 3, "chunks_sent": 1, **baseline(2)}
-    assert result["rejected"][0].startswith("line 2: not valid JSON")
-    assert result["rejected"][1:] == ["line 3: no phoneNumber", "line 5: a JSON list, not an object"]
-    assert "Invalid row, not sent: line 3: no phoneNumber" in capsys.readouterr().out
-
-
-def test_invalid_rows_over_the_limit_fail_before_anything_is_sent(
-    requests_mock: rm.Mocker, tmp_path: Path
-) -> None:
-    requests_mock.post(ADD_URL, json=ACCEPTED)
-    path = tmp_path / "contacts.jsonl"
-    path.write_text(INVALID_JSONL, encoding="utf-8")
-    with pytest.raises(
-        AirflowFailException, match=r"3 invalid row\(s\).*max_invalid_rows=2; nothing was sent"
-    ):
-        run(add_operator(path=str(path), max_invalid_rows=2))
-    assert requests_mock.call_count == 0
-
-
 def test_every_invalid_row_is_counted_but_only_the_first_20_logged(
     requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
 ) -> None:
     requests_mock.post(ADD_URL, json=ACCEPTED)
     records = [{"phoneNumber": "+1"}] + [{"firstName": f"n{i}"} for i in range(50)]
-    result, ti = run(add_operator(records=records, max_invalid_rows=100))
+    # max_invalid_rows as a template renders it: a string of digits.
+    result, ti = run(
+        add_operator(records=records, max_invalid_rows="{{ params.limit }}"), params={"limit": 100}
+    )
     assert pushed(ti)["rows_rejected"] == 50
     assert len(result["rejected"]) == 20
     assert capsys.readouterr().out.count("Invalid row, not sent") == 20
@@ -496,30 +274,6 @@ def test_source_changing_between_check_and_upload_stops_sending_at_once(requests
     assert [len(chunk) for chunk in sent_chunks(requests_mock)] == [1000]
 
 
-def test_a_failed_chunk_says_which_rows_may_not_have_been_added(
-    requests_mock: rm.Mocker, set_connection: Any, tmp_path: Path
-) -> None:
-    set_connection(extra={"max_attempts": 1})
-    requests_mock.post(ADD_URL, [{"json": ACCEPTED}, {"status_code": 503, "json": {}}])
-    path = tmp_path / "contacts.csv"
-    path.write_text("phoneNumber\n" + "".join(f"+{n}\n" for n in range(1, 6)), encoding="utf-8")
-
-    # Not retried by Airflow: a task retry would send the 2 accepted rows again.
-    with pytest.raises(AirflowFailException) as excinfo:
-        run(add_operator(path=str(path), chunk_size=2))
-
-    message = str(excinfo.value)
-    assert "HTTP 503" in message
-    assert "line 4 to line 5 (the failed chunk) may or may not have been added" in message
-    assert "the 2 row(s) up to and including line 3 were accepted" in message
-    assert "nothing after line 5 was sent" in message
-    assert message.count("line 4 to line 5") == 1, "the progress is told once"
-    upload_error = excinfo.value.__cause__
-    assert isinstance(upload_error, KoreAIPartialUploadError)
-    assert (upload_error.rows_accepted, upload_error.rows_failed) == (2, 2)
-    assert isinstance(upload_error.__cause__, KoreAIServerError)
-
-
 def test_a_chunk_refused_before_anything_was_accepted_may_be_retried_by_airflow(
     requests_mock: rm.Mocker, set_connection: Any
 ) -> None:
@@ -538,27 +292,6 @@ def test_unknown_list_name_fails_for_good(requests_mock: rm.Mocker) -> None:
     )
     with pytest.raises(AirflowFailException, match="record 1 to record 3 \\(the failed chunk\\)"):
         run(add_operator(records=RECORDS))
-
-
-def test_the_hook_gets_a_generator_and_the_pacing(requests_mock: rm.Mocker, tmp_path: Path) -> None:
-    path = tmp_path / "contacts.csv"
-    path.write_text("phoneNumber\n+1\n+2\n", encoding="utf-8")
-    seen: dict[str, Any] = {}
-
-    def fake_add_contacts(self: KoreAIHook, name: str, records: Any, **kwargs: Any) -> dict[str, int]:
-        seen.update(kwargs, name=name, lazy=isinstance(records, types.GeneratorType), records=list(records))
-        return {"rows_sent": 2, "chunks_sent": 1}
-
-    with mock.patch.object(KoreAIHook, "add_contacts", fake_add_contacts):
-        run(add_operator(path=str(path), chunk_size=7, requests_per_minute=12))
-    assert seen == {
-        "name": NAME,
-        "lazy": True,
-        "records": [{"phoneNumber": "+1"}, {"phoneNumber": "+2"}],
-        "chunk_size": 7,
-        "requests_per_minute": 12,
-    }
-    assert requests_mock.call_count == 1, "only the lookup of the count before sending"
 
 
 def test_empty_source_sends_nothing_and_succeeds(requests_mock: rm.Mocker) -> None:
@@ -620,26 +353,28 @@ def test_add_modes_are_checked_when_the_dag_is_parsed(kwargs: dict[str, Any], fi
         add_operator(**kwargs)
 
 
-def test_pacing_can_be_disabled(requests_mock: rm.Mocker) -> None:
+@pytest.mark.parametrize(("requests_per_minute", "paced_chunks"), [(12, 3), (None, 0)])
+def test_the_hook_paces_each_chunk_at_the_operators_rate(
+    requests_mock: rm.Mocker, requests_per_minute: int | None, paced_chunks: int
+) -> None:
+    """Counted, not timed: the operator's rate reaches pyrate-limiter, asked for a slot before each chunk
+    (``None`` disables pacing)."""
+    import pyrate_limiter
+
     requests_mock.post(ADD_URL, json=ACCEPTED)
-    result, _ = run(add_operator(records=RECORDS, chunk_size=1, requests_per_minute=None))
+    real_acquire = pyrate_limiter.Limiter.try_acquire
+    with (
+        mock.patch("pyrate_limiter.Rate", wraps=pyrate_limiter.Rate) as rate,
+        mock.patch.object(
+            pyrate_limiter.Limiter, "try_acquire", autospec=True, side_effect=real_acquire
+        ) as acquire,
+    ):
+        result, _ = run(add_operator(records=RECORDS, chunk_size=1, requests_per_minute=requests_per_minute))
     assert result["chunks_sent"] == 3
-
-
-def test_the_count_before_sending_is_the_sensors_baseline(requests_mock: rm.Mocker) -> None:
-    """A reused list that held 123 rows: the sensor must wait for 123 + 120, not for 120."""
-    requests_mock.post(
-        LIST_ALL_URL, json={"status": "success", "data": [{**EXISTING, "totalRecordCount": 123}]}
+    assert [call.args[0] for call in rate.call_args_list] == (
+        [requests_per_minute] if requests_per_minute else []
     )
-    requests_mock.post(ADD_URL, json=ACCEPTED)
-    records = [{"phoneNumber": f"+1555{n:07d}"} for n in range(120)]
-
-    result, ti = run(add_operator(records=records))
-
-    assert (result["count_before"], result["expected_count"]) == (123, 243)
-    assert pushed(ti)["expected_count"] == 243
-    methods = [(r.method, r.url.split("?")[0]) for r in requests_mock.request_history]
-    assert methods == [("POST", LIST_ALL_URL), ("POST", ADD_URL)], "the count is read before anything is sent"
+    assert acquire.call_count == paced_chunks
 
 
 def test_the_count_is_read_from_the_list_when_the_lookup_omits_it(requests_mock: rm.Mocker) -> None:

@@ -44,6 +44,9 @@ from tests.hooks.test_koreai_properties import (
     mock_every_endpoint,
 )
 
+#: 1,000 cases: slow, so the older-Airflow legs skip it (they run the operator's example-based tests).
+pytestmark = pytest.mark.slow
+
 # -- allow_duplicates as a template renders it --------------------------------------------------------
 
 PADDING = st.sampled_from(["", " ", "  ", "\t", "\n", " \n", "\u00a0", "\u3000"])

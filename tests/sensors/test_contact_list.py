@@ -21,12 +21,11 @@ from airflow_provider_koreai.sensors.contact_list import (
     ContactListIngestedSensor,
 )
 from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
-from tests.compat import AirflowRescheduleException, serialize_round_trip
+from tests.compat import serialize_round_trip
 from tests.conftest import BASE_URL, CLIENT_SECRET, IID
 
 LIST_ID = "cl-renewals-0001"
 GET_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"
-TRIGGER_PATH = "airflow_provider_koreai.triggers.contact_list.ContactListIngestedTrigger"
 
 
 def answer(count: Any = 3, **extra: Any) -> dict[str, Any]:
@@ -85,33 +84,7 @@ def no_retries(set_connection: Callable[..., None]) -> None:
     set_connection(extra={"max_attempts": 1})
 
 
-def test_templated_fields_and_ui_color() -> None:
-    assert set(ContactListIngestedSensor.template_fields) == {
-        "contact_list_id",
-        "expected_count",
-        "baseline_count",
-        "koreai_conn_id",
-    }
-    assert ContactListIngestedSensor.ui_color == "#e3f0ff"
-
-
 # -- poke ---------------------------------------------------------------------------------------------
-
-
-def test_poke_is_done_once_the_count_is_reached(requests_mock: rm.Mocker) -> None:
-    requests_mock.get(GET_URL, json=answer(5))
-    sensor = make_sensor(expected_count=4)
-    context = context_for(sensor)
-
-    result = sensor.poke(context)  # type: ignore[arg-type]
-
-    assert isinstance(result, PokeReturnValue)
-    assert (result.is_done, result.xcom_value) == (True, 5)
-    assert pushed(context) == {"total_record_count": 5, "ingestion": verdict(5, 4, baseline=5)}
-    request = requests_mock.last_request
-    assert request.method == "GET"
-    assert request.headers["iid"] == IID
-    assert request.headers["auth"].startswith("eyJ")
 
 
 def test_poke_is_not_done_below_the_count(requests_mock: rm.Mocker) -> None:
@@ -221,32 +194,6 @@ def test_arguments_are_rendered_from_templates(requests_mock: rm.Mocker) -> None
 # -- execute, not deferrable: Airflow's own poke loop ----------------------------------------------------
 
 
-def test_poke_mode_pokes_until_the_count_is_reached(requests_mock: rm.Mocker) -> None:
-    requests_mock.get(GET_URL, [{"json": answer(1)}, {"json": answer(2)}, {"json": answer(3)}])
-    sensor = make_sensor(expected_count=3)
-    context = context_for(sensor)
-
-    assert sensor.execute(context) == 3  # type: ignore[arg-type]
-    assert requests_mock.call_count == 3
-    assert pushed(context) == {"total_record_count": 3, "ingestion": verdict(3, 3, baseline=1)}
-
-
-def test_poke_mode_times_out(requests_mock: rm.Mocker) -> None:
-    requests_mock.get(GET_URL, json=answer(1))
-    sensor = make_sensor(expected_count=3, timeout=0)
-
-    with pytest.raises(AirflowSensorTimeout):
-        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
-
-
-def test_reschedule_mode_gives_the_worker_slot_back(requests_mock: rm.Mocker) -> None:
-    requests_mock.get(GET_URL, json=answer(1))
-    sensor = make_sensor(expected_count=3, mode="reschedule", poke_interval=30)
-
-    with pytest.raises(AirflowRescheduleException):
-        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
-
-
 # -- execute, deferrable -----------------------------------------------------------------------------------
 
 
@@ -276,19 +223,8 @@ def test_deferrable_defers_to_a_serializable_trigger_without_secrets(requests_mo
     assert deferred.timeout.total_seconds() == 600 + DEFERRAL_TIMEOUT_GRACE_SECONDS
     trigger = deferred.trigger
     assert isinstance(trigger, ContactListIngestedTrigger)
+    # The trigger's own serialization is pinned in tests/triggers; here, what the sensor hands it.
     classpath, kwargs = trigger.serialize()
-    assert classpath == TRIGGER_PATH
-    assert set(kwargs) == {
-        "contact_list_id",
-        "expected_count",
-        "deadline",
-        "koreai_conn_id",
-        "poll_interval",
-        "baseline_count",
-        "settle_polls",
-        "recent_counts",
-        "moved",
-    }
     assert (kwargs["baseline_count"], kwargs["recent_counts"], kwargs["settle_polls"]) == (1, [1], 3)
     assert kwargs["contact_list_id"] == LIST_ID
     assert kwargs["expected_count"] == 3
@@ -301,15 +237,6 @@ def test_deferrable_defers_to_a_serializable_trigger_without_secrets(requests_mo
     # What the triggerer does with it: rebuild from the kwargs, which must serialize the same.
     assert ContactListIngestedTrigger(**kwargs).serialize() == (classpath, kwargs)
     assert pushed(context) == {}
-
-
-@pytest.mark.usefixtures("no_retries")
-def test_deferrable_defers_when_the_first_check_hits_a_transient_error(requests_mock: rm.Mocker) -> None:
-    requests_mock.get(GET_URL, status_code=503, json={"errors": [{"msg": "busy"}]})
-    sensor = make_sensor(deferrable=True, poke_interval=0.1)
-
-    with pytest.raises(TaskDeferred):
-        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
 
 
 def test_deferrable_fails_at_once_on_a_permanent_error(requests_mock: rm.Mocker) -> None:
