@@ -203,6 +203,11 @@ class KoreAIPartialUploadError(KoreAIError):
             f"{failed} (the failed chunk) {fate}; {accepted}; {unsent}.{advice}"
         )
 
+    @property
+    def rows_in_doubt(self) -> int:
+        """Rows that may or may not have been added: the failed chunk's, when its outcome is unknown."""
+        return self.rows_failed if self.outcome_unknown else 0
+
     def in_source(
         self, failed_from: str, failed_to: str, accepted_through: str | None
     ) -> KoreAIPartialUploadError:
