@@ -14,6 +14,7 @@ from airflow_provider_koreai.exceptions import (
     KoreAIAuthenticationError,
     KoreAINotFoundError,
     KoreAIPartialUploadError,
+    KoreAIRateLimitedError,
     KoreAIRequestRejectedError,
     KoreAIServerError,
     KoreAITransportError,
@@ -319,3 +320,33 @@ def test_the_async_read_retries_by_the_same_rule(emulator: EmulatorServer) -> No
     gets = [r for r in emulator.recorded_requests() if r["route"] == "get_contact_list"]
     assert [r["status"] for r in gets] == [503, 200, 503]
     assert {r["headers"]["user-agent"] for r in gets} == {TRIGGERER_USER_AGENT}
+
+
+def test_a_retry_after_beyond_the_budget_ends_the_call_at_once(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", status=429, retry_after=600)
+    with pytest.raises(KoreAIRateLimitedError, match="wait 600 s") as excinfo:
+        update(fast_hook(retry_timeout=5))
+    assert excinfo.value.retry_after == 600
+    assert len(update_requests(emulator)) == 1, "no waiting in vain for a slot the budget cannot reach"
+
+
+def test_a_429_on_create_is_retried_it_was_not_applied(emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="create_contact_list", status=429, retry_after=0)
+    created = fast_hook().create_contact_list(name="Throttled - November")
+    routes = [r["route"] for r in emulator.recorded_requests()]
+    assert routes == ["create_contact_list", "create_contact_list"], "a 429 needs no lookup first"
+    assert [item["_id"] for item in emulator.contact_lists() if item["name"] == "Throttled - November"] == [
+        created["_id"]
+    ]
+
+
+def test_a_5xx_on_create_is_looked_up_before_it_is_sent_again(emulator: EmulatorServer) -> None:
+    """A 5xx may hide an applied create; here nothing was applied (a scripted 503), so the lookup finds
+    nothing and the create is sent again: exactly one list results."""
+    emulator.inject_fault(route="create_contact_list", status=503)
+    created = fast_hook().create_contact_list(name="Gateway - November")
+    routes = [r["route"] for r in emulator.recorded_requests()]
+    assert routes == ["create_contact_list", "list_contact_lists", "create_contact_list"]
+    assert [item["_id"] for item in emulator.contact_lists() if item["name"] == "Gateway - November"] == [
+        created["_id"]
+    ]
