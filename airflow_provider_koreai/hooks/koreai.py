@@ -178,8 +178,9 @@ class KoreAIHook(BaseHook):
                 return value
         return DEFAULT_RETRY_TIMEOUT_SECONDS
 
-    @property
+    @cached_property
     def retry_policy(self) -> transport.RetryPolicy:
+        """The hook's limits, read once (arguments, else the connection's extras, else the defaults)."""
         return transport.RetryPolicy(
             max_attempts=self.max_attempts,
             retry_timeout=self.retry_timeout,
@@ -206,7 +207,7 @@ class KoreAIHook(BaseHook):
             enforce_jti=config.enforce_jti,
         )
 
-    @property
+    @cached_property
     def scrub(self) -> responses.Scrubber:
         """Removes tokens and this connection's secret from text that came back from the server."""
         return responses.Scrubber(self.config.client_secret)
