@@ -251,8 +251,11 @@ class KoreAIHook(BaseHook):
         """
         list_id = validation.contact_list_id(contact_list_id)
         body = contact_list_body(name, allow_duplicates, source, description)
+        return self._update(list_id, body, self.retry_policy.budget())
+
+    def _update(self, list_id: str, body: dict[str, Any], budget: transport.CallBudget) -> dict[str, Any]:
         path = self.contact_list_path(list_id)
-        payload = self._request("PUT", path, json=body)
+        payload = self._request("PUT", path, json=body, budget=budget)
         applied_hint = "Kore.ai reported success, so the update was probably applied; check the list"
         data = responses.data_object(payload, f"PUT {path}", hint=applied_hint)
         if not isinstance(data.get("contactListId"), str) or not isinstance(data.get("body", {}), dict):
@@ -268,8 +271,11 @@ class KoreAIHook(BaseHook):
 
     def get_contact_list(self, contact_list_id: str) -> dict[str, Any]:
         """One contact list as Kore.ai holds it (``_id``, ``name``, ``totalRecordCount``, ``status``...)."""
-        path = self.contact_list_path(validation.contact_list_id(contact_list_id))
-        return responses.data_object(self._request("GET", path), f"GET {path}")
+        return self._get(validation.contact_list_id(contact_list_id), self.retry_policy.budget())
+
+    def _get(self, list_id: str, budget: transport.CallBudget) -> dict[str, Any]:
+        path = self.contact_list_path(list_id)
+        return responses.data_object(self._request("GET", path, budget=budget), f"GET {path}")
 
     async def aget_contact_list(
         self, contact_list_id: str, *, timeout: float | None = None
@@ -295,12 +301,13 @@ class KoreAIHook(BaseHook):
 
         The list of lists may omit the count; then the list itself is read.
         """
-        found = self.find_contact_list(contact_list_name)
+        budget = self.retry_policy.budget()
+        found = self._find_contact_list(contact_list_name, budget)
         if found is None:
             return None
         list_id = self._id_of(found, f"POST {self.contact_list_path('getAllListDetails')}")
         if not isinstance(found.get("totalRecordCount"), int):
-            found = self.get_contact_list(list_id)
+            found = self._get(list_id, budget)
         return list_id, responses.total_record_count(found, f"GET {self.contact_list_path(list_id)}")
 
     def create_contact_list(
@@ -354,7 +361,7 @@ class KoreAIHook(BaseHook):
                 )
         list_id = self._id_of(existing, f"POST {self.contact_list_path('getAllListDetails')}")
         return EnsuredContactList(
-            list_id, self._apply_if_exists(existing, list_id, body, mode), created=False
+            list_id, self._apply_if_exists(existing, list_id, body, mode, budget), created=False
         )
 
     def delete_contact_list(self, contact_list_id: str) -> dict[str, Any]:
@@ -533,7 +540,12 @@ class KoreAIHook(BaseHook):
         return created
 
     def _apply_if_exists(
-        self, existing: dict[str, Any], list_id: str, body: dict[str, Any], mode: str
+        self,
+        existing: dict[str, Any],
+        list_id: str,
+        body: dict[str, Any],
+        mode: str,
+        budget: transport.CallBudget,
     ) -> dict[str, Any]:
         name = body["name"]
         if mode == "fail":
@@ -542,14 +554,8 @@ class KoreAIHook(BaseHook):
             self.log.info(
                 "Kore.ai contact list %r exists as %s: updating it (if_exists='update')", name, list_id
             )
-            self.update_contact_list(
-                list_id,
-                name=name,
-                allow_duplicates=body["allowDuplicates"],
-                source=body["source"],
-                description=body.get("description"),
-            )
-            return self.get_contact_list(list_id)
+            self._update(list_id, body, budget)
+            return self._get(list_id, budget)
         differences = {
             key: (existing.get(key), value)
             for key, value in body.items()
