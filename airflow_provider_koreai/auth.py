@@ -33,7 +33,7 @@ from jwt import PyJWS
 from jwt.algorithms import HMACAlgorithm
 from requests.auth import AuthBase
 
-from airflow_provider_koreai.connection import DEFAULT_JWT_TTL_SECONDS, MAX_JWT_TTL_SECONDS
+from airflow_provider_koreai.defaults import DEFAULT_JWT_TTL_SECONDS, MAX_JWT_TTL_SECONDS
 
 if TYPE_CHECKING:
     from requests import PreparedRequest

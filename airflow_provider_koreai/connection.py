@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_koreai.defaults import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_JWT_TTL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_JWT_TTL_SECONDS,
+    MAX_MAX_ATTEMPTS,
+)
 from airflow_provider_koreai.exceptions import KoreAIConfigurationError
 
 CONN_TYPE = "koreai"
-DEFAULT_TIMEOUT_SECONDS = 30.0
-DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
-DEFAULT_MAX_ATTEMPTS = 5
-DEFAULT_RETRY_TIMEOUT_SECONDS = 120.0
-#: Kore.ai rejects tokens that live longer than an hour when "Enforce JTI" is on.
-MAX_JWT_TTL_SECONDS = 3600
-DEFAULT_JWT_TTL_SECONDS = 300
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
@@ -93,7 +93,7 @@ class KoreAIConnectionConfig:
             jwt_ttl=extras.bounded_int("jwt_ttl", DEFAULT_JWT_TTL_SECONDS, 1, MAX_JWT_TTL_SECONDS),
             verify=extras.verify(),
             enforce_jti=extras.boolean("enforce_jti", default=True),
-            max_attempts=extras.optional_bounded_int("max_attempts", 1, 20),
+            max_attempts=extras.optional_bounded_int("max_attempts", 1, MAX_MAX_ATTEMPTS),
             retry_timeout=extras.optional_positive_number("retry_timeout"),
         )
 

@@ -2,15 +2,27 @@
 
 Airflow >= 3.2 reads these from the provider info (``conn-fields``, ``ui-field-behaviour``); older
 releases call the hook's ``get_connection_form_widgets``/``get_ui_field_behaviour``. Both are generated
-from the constants below so the two forms cannot drift apart. This module imports nothing: the
-provider info is loaded while Airflow itself is still starting.
+from the constants below so the two forms cannot drift apart, and the defaults and limits they show are
+the connection reader's own (``defaults.py``). This module imports nothing else: the provider info is
+loaded while Airflow itself is still starting.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-#: Extra fields of the form, saved as bare keys in the connection's extras.
+from airflow_provider_koreai.defaults import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_JWT_TTL_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETRY_TIMEOUT_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_JWT_TTL_SECONDS,
+    MAX_MAX_ATTEMPTS,
+)
+
+#: Extra fields of the form, saved as bare keys in the connection's extras: every extra the connection
+#: reader (:mod:`airflow_provider_koreai.connection`) understands, with its default and its limits.
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "iid": {
         "label": "Application ID (iid)",
@@ -24,14 +36,55 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "timeout": {
         "label": "Request timeout (seconds)",
-        "description": "Read timeout of every request. Default 30.",
-        "schema": {"type": ["integer", "null"], "default": 30, "minimum": 1},
+        "description": f"Read timeout of every request. Default {DEFAULT_TIMEOUT_SECONDS:g}.",
+        "schema": {"type": ["number", "null"], "default": DEFAULT_TIMEOUT_SECONDS, "minimum": 1},
+    },
+    "connect_timeout": {
+        "label": "Connect timeout (seconds)",
+        "description": "Time to open a connection; never more than the request timeout. "
+        f"Default {DEFAULT_CONNECT_TIMEOUT_SECONDS:g}.",
+        "schema": {"type": ["number", "null"], "default": DEFAULT_CONNECT_TIMEOUT_SECONDS, "minimum": 1},
+    },
+    "max_attempts": {
+        "label": "Attempts per request",
+        "description": "Tries of each request on a 429, 5xx or connection failure, the first included; 1 "
+        f"disables retries. Default {DEFAULT_MAX_ATTEMPTS}.",
+        "schema": {
+            "type": ["integer", "null"],
+            "default": DEFAULT_MAX_ATTEMPTS,
+            "minimum": 1,
+            "maximum": MAX_MAX_ATTEMPTS,
+        },
+    },
+    "retry_timeout": {
+        "label": "Time budget per call (seconds)",
+        "description": "Total time one call may take, retries and waits included; a call ends within it "
+        f"plus one request timeout. Default {DEFAULT_RETRY_TIMEOUT_SECONDS:g}.",
+        "schema": {"type": ["number", "null"], "default": DEFAULT_RETRY_TIMEOUT_SECONDS, "minimum": 1},
     },
     "jwt_ttl": {
         "label": "JWT lifetime (seconds)",
-        "description": "Lifetime of each signed token, 1 to 3600 (Kore.ai's limit when JTI is enforced). "
-        "Default 300.",
-        "schema": {"type": ["integer", "null"], "default": 300, "minimum": 1, "maximum": 3600},
+        "description": f"Lifetime of each signed token, 1 to {MAX_JWT_TTL_SECONDS} (Kore.ai's limit when JTI "
+        f"is enforced). Default {DEFAULT_JWT_TTL_SECONDS}.",
+        "schema": {
+            "type": ["integer", "null"],
+            "default": DEFAULT_JWT_TTL_SECONDS,
+            "minimum": 1,
+            "maximum": MAX_JWT_TTL_SECONDS,
+        },
+    },
+    "enforce_jti": {
+        "label": "Fresh token per request (jti)",
+        "description": "On (default): every request gets a new token with its own jti, accepted whether or "
+        "not the JWT app enforces JTI. Off: one token is reused until shortly before it expires; only for "
+        "apps with Enforce JTI switched off.",
+        "schema": {"type": ["boolean", "null"], "default": True},
+    },
+    "verify": {
+        "label": "TLS verification",
+        "description": "true (default), false (never in production), or the path of a CA bundle present "
+        "on every worker and triggerer, for hosts behind a private CA.",
+        "schema": {"type": ["string", "null"], "default": "true"},
     },
 }
 
@@ -49,8 +102,12 @@ PLACEHOLDERS: dict[str, str] = {
     "password": "Client Secret of the Kore.ai JWT app",
     "iid": "st-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
     "account_id": "67777ce93e25326494e9xxxx",
-    "timeout": "30",
-    "jwt_ttl": "300",
+    "timeout": f"{DEFAULT_TIMEOUT_SECONDS:g}",
+    "connect_timeout": f"{DEFAULT_CONNECT_TIMEOUT_SECONDS:g}",
+    "max_attempts": str(DEFAULT_MAX_ATTEMPTS),
+    "retry_timeout": f"{DEFAULT_RETRY_TIMEOUT_SECONDS:g}",
+    "jwt_ttl": str(DEFAULT_JWT_TTL_SECONDS),
+    "verify": "true, false or /path/to/ca-bundle.pem",
 }
 
 
@@ -79,12 +136,21 @@ def form_widgets() -> dict[str, Any]:
     """``KoreAIHook.get_connection_form_widgets()`` for Airflow < 3.2 (needs the FAB provider)."""
     from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import IntegerField, StringField
+    from wtforms import BooleanField, IntegerField, StringField
     from wtforms.validators import Optional
 
     widgets: dict[str, Any] = {}
     for name, spec in CONN_FIELDS.items():
-        field_class = IntegerField if "integer" in spec["schema"]["type"] else StringField
+        kind = spec["schema"]["type"]
+        if "boolean" in kind:
+            widgets[name] = BooleanField(
+                lazy_gettext(spec["label"]),
+                description=spec["description"],
+                default=spec["schema"]["default"],
+            )
+            continue
+        # Numbers that may have decimals are text in the legacy form; the connection reader parses them.
+        field_class = IntegerField if "integer" in kind else StringField
         widgets[name] = field_class(
             lazy_gettext(spec["label"]),
             description=spec["description"],

@@ -19,3 +19,18 @@ KOREAI_UI_COLOR = "#e3f0ff"
 IF_EXISTS_MODES = ("skip", "update", "fail")
 #: Kore.ai allows 60 requests per minute per account; 50 leaves room for the account's other calls.
 DEFAULT_REQUESTS_PER_MINUTE = 50
+
+# -- the connection's extras: defaults and limits, shared by the connection reader and the form --------
+
+#: Read timeout of every request.
+DEFAULT_TIMEOUT_SECONDS = 30.0
+#: Time to open a connection (never more than the read timeout).
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
+#: Attempts per request, the first one included.
+DEFAULT_MAX_ATTEMPTS = 5
+MAX_MAX_ATTEMPTS = 20
+#: Total time one call may take, retries and waits included.
+DEFAULT_RETRY_TIMEOUT_SECONDS = 120.0
+#: Kore.ai rejects tokens that live longer than an hour when "Enforce JTI" is on.
+MAX_JWT_TTL_SECONDS = 3600
+DEFAULT_JWT_TTL_SECONDS = 300

@@ -4,6 +4,7 @@ import importlib
 import json
 from importlib.metadata import distribution
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import airflow
@@ -12,6 +13,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from airflow_provider_koreai import __version__
+from airflow_provider_koreai.connection import KoreAIConnectionConfig
 from airflow_provider_koreai.connection_form import CONN_FIELDS
 from airflow_provider_koreai.get_provider_info import get_provider_info
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
@@ -83,7 +85,11 @@ def test_ui_hook_meta_serves_the_koreai_form() -> None:
     assert form["hook_class_name"] == "airflow_provider_koreai.hooks.koreai.KoreAIHook"
     assert set(form["extra_fields"]) == set(CONN_FIELDS)
     for name, spec in CONN_FIELDS.items():
-        assert form["extra_fields"][name]["schema"]["title"] == spec["label"], form["extra_fields"][name]
+        served_field = form["extra_fields"][name]
+        assert served_field["schema"]["title"] == spec["label"], served_field
+        if AIRFLOW_V_3_2_PLUS:  # the form from conn-fields: types, defaults and limits reach the browser
+            assert served_field["description"] == spec["description"]
+            assert {key: served_field["schema"].get(key) for key in spec["schema"]} == spec["schema"], name
     standard = form["standard_fields"]
     assert standard["login"]["title"] == "Client ID"
     assert standard["password"]["title"] == "Client Secret"
@@ -111,3 +117,56 @@ def test_airflow_registers_the_connection_type_and_form() -> None:
     for field in CONN_FIELDS:
         assert f"extra__koreai__{field}" in widgets
     assert manager.field_behaviours["koreai"]["relabeling"]["login"] == "Client ID"
+
+
+def test_the_form_offers_every_extra_the_connection_reader_reads() -> None:
+    """A field missing from the form can only be set through raw Extra JSON; a field the reader ignores
+    would be a setting that does nothing."""
+
+    asked: set[str] = set()
+
+    class RecordingExtras(dict[str, Any]):
+        def get(self, key: str, default: Any = None) -> Any:
+            asked.add(key)
+            return super().get(key, default)
+
+    extras = RecordingExtras({"iid": "st-1", "account_id": "a" * 24})
+    connection = SimpleNamespace(
+        conn_id="c",
+        host="platform.kore.ai",
+        login="cs-1",
+        password="s" * 32,
+        port=None,
+        schema=None,
+        extra_dejson=extras,
+    )
+    KoreAIConnectionConfig.from_connection(connection)
+    read = {key for key in asked if not key.startswith("extra__koreai__")}
+    assert read == set(CONN_FIELDS)
+
+
+def test_every_form_default_is_what_the_reader_uses_when_the_field_is_empty() -> None:
+    """The form pre-fills its defaults: saving it unchanged must behave as leaving the fields empty."""
+    base = {"iid": "st-1", "account_id": "a" * 24}
+
+    def read(extra: dict[str, Any]) -> KoreAIConnectionConfig:
+        return KoreAIConnectionConfig.from_connection(
+            SimpleNamespace(
+                conn_id="c",
+                host="platform.kore.ai",
+                login="cs-1",
+                password="s" * 32,
+                port=None,
+                schema=None,
+                extra_dejson=extra,
+            )
+        )
+
+    defaults = {
+        name: spec["schema"]["default"] for name, spec in CONN_FIELDS.items() if "default" in spec["schema"]
+    }
+    prefilled, empty = read({**base, **defaults}), read(base)
+    # Empty max_attempts / retry_timeout read as None: "the hook's default", which is the form's default.
+    assert {name: getattr(prefilled, name) for name in defaults} == {
+        name: getattr(empty, name) for name in defaults
+    } | {"max_attempts": defaults["max_attempts"], "retry_timeout": defaults["retry_timeout"]}

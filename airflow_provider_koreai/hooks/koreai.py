@@ -25,14 +25,12 @@ from urllib.parse import quote
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_koreai import connection_form, responses, transport, validation
-from airflow_provider_koreai.connection import (
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_RETRY_TIMEOUT_SECONDS,
-    KoreAIConnectionConfig,
-)
+from airflow_provider_koreai.connection import KoreAIConnectionConfig
 from airflow_provider_koreai.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONN_ID,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETRY_TIMEOUT_SECONDS,
     DEFAULT_SOURCE,
     IF_EXISTS_MODES,
 )
