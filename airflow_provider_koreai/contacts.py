@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,6 +43,34 @@ DEFAULT_KEEP_REJECTED = 20
 
 Record = dict[str, Any]
 Source = str | os.PathLike[str] | Iterable[Any]
+
+
+class RenderedRecords:
+    """Contact records, as Airflow's UI shows a rendered ``records`` argument: a count and the columns,
+    never a phone number or a name.
+
+    Airflow stores every rendered template field for the task's "Rendered Template" view, as ``str()`` of
+    any value that is not plain JSON; wrapping the rendered records in this class makes that text a
+    summary, while the task itself reads the records from :attr:`value`.
+    """
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        value = self.value
+        if isinstance(value, str):
+            return f"<contact records as text, {len(value):,} characters, read when the task runs>"
+        if isinstance(value, Mapping) or not isinstance(value, Iterable) or isinstance(value, bytes):
+            return f"<contact records: a {type(value).__name__}, not a list>"
+        items = value if isinstance(value, Sequence) else None
+        if items is None:
+            return f"<contact records: a {type(value).__name__} of records>"
+        columns = sorted({str(key) for item in items if isinstance(item, Mapping) for key in item})
+        shown = ", ".join(columns[:20]) + (f" and {len(columns) - 20} more" if len(columns) > 20 else "")
+        return f"<{len(items):,} contact records; columns: {shown or 'none'}>"
+
+    __repr__ = __str__
 
 
 class ContactFileError(ValueError):

@@ -37,7 +37,8 @@ from airflow_provider_koreai.exceptions import (
 from airflow_provider_koreai.operators.base import KoreAIBaseOperator
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
+    import jinja2
+    from airflow.providers.common.compat.sdk import Context, XComArg
 
     from airflow_provider_koreai import contacts
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
@@ -276,7 +277,8 @@ class AddContactsOperator(KoreAIBaseOperator):
         Templated.
     :param records: a list of mappings (e.g. pulled from XCom). With ``render_template_as_native_obj``
         it arrives as a list; otherwise a template renders it as text, and a JSON array or a Python
-        literal list (what Jinja renders for a list) is accepted too. Templated.
+        literal list (what Jinja renders for a list) is accepted too. Templated; the UI's rendered view
+        shows a summary (count and columns), never the contacts.
     :param path: a local ``.csv`` (UTF-8, header row, comma-separated) or ``.jsonl``/``.ndjson`` (one
         JSON object per line) file, streamed, never loaded whole. Templated.
     :param column_map: renames, source column -> Kore.ai column, e.g. ``{"phone": "phoneNumber"}``.
@@ -315,7 +317,7 @@ class AddContactsOperator(KoreAIBaseOperator):
         self,
         *,
         contact_list_name: str,
-        records: Sequence[Mapping[str, Any]] | str | None = None,
+        records: Sequence[Mapping[str, Any]] | str | XComArg | None = None,
         path: str | None = None,
         column_map: Mapping[str, str] | None = None,
         max_invalid_rows: int | str = 0,
@@ -352,7 +354,30 @@ class AddContactsOperator(KoreAIBaseOperator):
             if not os.path.isfile(path):
                 raise KoreAIValidationError("path", f"{os.fspath(path)!r} is not a file on this worker")
             return os.fspath(path)
-        return self._parse_records(self.records)
+        from airflow_provider_koreai import contacts
+
+        records = self.records
+        return self._parse_records(
+            records.value if isinstance(records, contacts.RenderedRecords) else records
+        )
+
+    def _do_render_template_fields(
+        self,
+        parent: Any,
+        template_fields: Iterable[str],
+        context: Context,
+        jinja_env: jinja2.Environment,
+        seen_oids: set[int],
+    ) -> None:
+        """Render as usual, then keep the rendered ``records`` behind a summary: Airflow stores rendered
+        fields for its UI, and contact data stays out of the UI. (Airflow calls this method, not
+        ``render_template_fields``, for mapped tasks too.)"""
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
+        if parent is self and "records" in template_fields and self.records is not None:
+            from airflow_provider_koreai import contacts
+
+            if not isinstance(self.records, contacts.RenderedRecords):
+                self.records = contacts.RenderedRecords(self.records)
 
     @staticmethod
     def _parse_records(value: Any) -> Sequence[Any]:

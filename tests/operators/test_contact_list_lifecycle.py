@@ -18,6 +18,7 @@ import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG
 
+from airflow_provider_koreai.contacts import RenderedRecords
 from airflow_provider_koreai.exceptions import KoreAIPartialUploadError, KoreAIServerError
 from airflow_provider_koreai.operators.contact_list import (
     AddContactsOperator,
@@ -217,8 +218,10 @@ def test_add_records_from_xcom_as_a_template(requests_mock: rm.Mocker) -> None:
     operator = add_operator(records="{{ ti.xcom_pull(task_ids='extract') }}")
     context: dict[str, Any] = {"ti": ti, "params": {}}
     operator.render_template_fields(context)  # type: ignore[arg-type]
-    assert isinstance(operator.records, str)
-    operator.execute(context)  # type: ignore[arg-type]
+    assert isinstance(operator.records, RenderedRecords)
+    assert isinstance(operator.records.value, str)
+    assert "+1415" not in str(operator.records), "the rendered view shows no phone number"
+    operator.execute(context)
     assert ti.pushed == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 1, **baseline(3)}
     assert sent_chunks(requests_mock)[0][1] == {"phoneNumber": "+14155550102", "firstName": "Zoë"}
 
