@@ -49,6 +49,14 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_koreai.triggers.contact_list"],
             },
         ],
+        "asset-uris": [
+            {
+                "schemes": ["koreai"],
+                "handler": "airflow_provider_koreai.assets.sanitize_uri",
+                "factory": "airflow_provider_koreai.assets.create_asset",
+                "to_openlineage_converter": "airflow_provider_koreai.assets.convert_asset_to_openlineage",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "koreai",

@@ -12,9 +12,10 @@ Two DAGs, linked by an asset instead of a shared cron expression:
 ``koreai_refresh_on_customer_data``
     ``schedule=[CUSTOMER_DATA]``: runs after every upstream load, however late it finishes.
     ``read_load_summary`` reads the summary from the asset's latest event, and ``update_contact_list``
-    renames and re-describes the Kore.ai list from it. That task has an outlet of its own,
-    ``koreai://contact-lists/<id>``, so further DAGs (starting a campaign, reporting) can be scheduled on
-    the refreshed list in turn.
+    renames and re-describes the Kore.ai list from it. That task records an event on the list's own asset,
+    ``koreai://<host>/<iid>/contact-lists/<id>``, through the asset alias ``koreai_contact_lists`` (the
+    host and iid come from the connection, so the URI is only known when the task runs), so further DAGs
+    (starting a campaign, reporting) can be scheduled on the refreshed list in turn.
 
 Connection: ``koreai_default`` (see the README), for instance from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
-from airflow.sdk import DAG, Asset, get_current_context, task
+from airflow.sdk import DAG, Asset, AssetAlias, get_current_context, task
 
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
 
@@ -35,11 +36,11 @@ CUSTOMER_DATA = Asset(name="customer_data_renewals_due", uri="warehouse://crm/re
 #: the file is parsed, so a run-time list id would make the outlet event below name the wrong list.
 CONTACT_LIST_ID = "cl-demo-warehouse-renewals"
 
-#: The contact list as an asset. Airflow 3 accepts any URI scheme except the reserved ``airflow``, and
-#: normalises only schemes a provider registers (``s3``, ``postgres``...), so this URI is stored exactly as
-#: written: ``koreai`` as the scheme, ``contact-lists`` as the authority, the list id as the path. Consumers
-#: declare ``schedule=[Asset("koreai://contact-lists/cl-demo-warehouse-renewals")]``.
-CONTACT_LIST = Asset(f"koreai://contact-lists/{CONTACT_LIST_ID}")
+#: Every Kore.ai list our operators change gets an event on its ``koreai://`` asset through this alias
+#: (the provider registers the scheme and checks its URIs). Consumers schedule on the list's asset,
+#: ``schedule=[Asset("koreai://platform.kore.ai/<iid>/contact-lists/cl-demo-warehouse-renewals")]``, or on
+#: the alias itself.
+CONTACT_LISTS = AssetAlias("koreai_contact_lists")
 
 #: What ``read_load_summary`` needs from the event's extra; an event created by hand (UI or REST API)
 #: may carry anything.
@@ -115,7 +116,7 @@ with DAG(
         name="{{ ti.xcom_pull(task_ids='read_load_summary')['list_name'] }}",
         description="{{ ti.xcom_pull(task_ids='read_load_summary')['description'] }}",
         allow_duplicates=False,
-        outlets=[CONTACT_LIST],
+        outlets=[CONTACT_LISTS],
         retries=2,
         retry_delay=pendulum.duration(minutes=1),
     )

@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_koreai import connection_form, responses, transport, validation
+from airflow_provider_koreai import assets, connection_form, responses, transport, validation
 from airflow_provider_koreai.connection import KoreAIConnectionConfig
 from airflow_provider_koreai.defaults import (
     DEFAULT_CHUNK_SIZE,
@@ -223,6 +223,14 @@ class KoreAIHook(BaseHook):
         session.verify = self.config.verify
         session.headers.update({"Accept": "application/json", "User-Agent": transport.USER_AGENT})
         return session
+
+    def contact_list_asset_uri(self, contact_list_id: str) -> str:
+        """The list's asset URI, ``koreai://<host>/<iid>/contact-lists/<id>`` (see ``assets.py``)."""
+        return assets.contact_list_uri(
+            host=urlsplit(self.config.base_url).netloc,
+            iid=self.config.iid,
+            contact_list_id=validation.contact_list_id(contact_list_id),
+        )
 
     def contact_list_path(self, *segments: str) -> str:
         """The API path under this application's contact lists, each segment percent-encoded."""

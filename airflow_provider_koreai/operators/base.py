@@ -62,6 +62,8 @@ class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
         when the DAG is parsed.
 
     Subclasses implement :meth:`execute_with_hook`; :meth:`execute` applies the failure rule to it.
+    Give a task ``outlets=[AssetAlias(...)]`` to record the lists it changes as ``koreai://`` asset events
+    (:meth:`record_contact_list_change`).
     """
 
     template_fields: Sequence[str] = ("koreai_conn_id",)
@@ -86,3 +88,26 @@ class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
 
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> Any:
         raise NotImplementedError
+
+    def record_contact_list_change(
+        self, context: Context, hook: KoreAIHook, contact_list_id: str, **extra: Any
+    ) -> None:
+        """Tell Airflow's asset scheduling that this task changed a list.
+
+        A list's id is often known only at run time, so the asset cannot always be declared when the DAG
+        is parsed: for every ``AssetAlias`` among the task's outlets, an event is added for the list's
+        ``koreai://`` asset (:mod:`~airflow_provider_koreai.assets`); a declared ``koreai://`` outlet for
+        the same list gets ``extra`` on the event Airflow records for it. ``extra`` holds ids and counts,
+        never contact data.
+        """
+        if not self.outlets:
+            return
+        from airflow.providers.common.compat.sdk import Asset, AssetAlias
+
+        uri = hook.contact_list_asset_uri(contact_list_id)
+        events = context["outlet_events"]
+        for outlet in self.outlets:
+            if isinstance(outlet, AssetAlias):
+                events[outlet].add(Asset(uri), extra=extra)
+            elif isinstance(outlet, Asset) and outlet.uri == uri:
+                events[outlet].extra.update(extra)

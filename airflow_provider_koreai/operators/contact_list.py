@@ -111,6 +111,7 @@ class UpdateContactListOperator(KoreAIBaseOperator):
         ti.xcom_push(key="contact_list_id", value=data["contactListId"])
         ti.xcom_push(key="body", value=data.get("body"))
         self.log.info("Kore.ai contact list %s updated: name=%r", data["contactListId"], self.name)
+        self.record_contact_list_change(context, hook, data["contactListId"], operation="update")
         return data
 
 
@@ -174,6 +175,9 @@ class CreateContactListOperator(KoreAIBaseOperator):
         ti = context["ti"]
         ti.xcom_push(key="contact_list_id", value=ensured.contact_list_id)
         ti.xcom_push(key="created", value=ensured.created)
+        if ensured.created or self.if_exists == "update":
+            operation = "create" if ensured.created else "update"
+            self.record_contact_list_change(context, hook, ensured.contact_list_id, operation=operation)
         return ensured.contact_list
 
 
@@ -199,7 +203,7 @@ class DeleteContactListOperator(KoreAIBaseOperator):
 
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any] | None:
         try:
-            return hook.delete_contact_list(self.contact_list_id)
+            deleted = hook.delete_contact_list(self.contact_list_id)
         except KoreAINotFoundError as error:
             if not self.missing_ok:
                 raise
@@ -209,6 +213,8 @@ class DeleteContactListOperator(KoreAIBaseOperator):
                 error,
             )
             return None
+        self.record_contact_list_change(context, hook, self.contact_list_id, operation="delete")
+        return deleted
 
 
 # -- add contacts -------------------------------------------------------------------------------------
@@ -511,4 +517,7 @@ class AddContactsOperator(KoreAIBaseOperator):
             "expected_count",
         ):
             ti.xcom_push(key=key, value=summary[key])
+        self.record_contact_list_change(
+            context, hook, contact_list_id, operation="add_contacts", rows_sent=summary["rows_sent"]
+        )
         return summary

@@ -20,7 +20,12 @@ LOAD_DAG_ID = "koreai_load_customer_data"
 REFRESH_DAG_ID = "koreai_refresh_on_customer_data"
 CUSTOMER_DATA_URI = "warehouse://crm/renewals_due"
 LIST_ID = "cl-demo-warehouse-renewals"
-CONTACT_LIST_URI = f"koreai://contact-lists/{LIST_ID}"
+
+
+def contact_list_uri(emulator: EmulatorServer) -> str:
+    """The list's ``koreai://`` asset: the emulator's host and port, its iid, the list id."""
+    host = emulator.base_url.split("://", 1)[1]
+    return f"koreai://{host}/{emulator.settings.iid}/contact-lists/{LIST_ID}"
 
 
 def asset_events(uri: str) -> list[dict[str, Any]]:
@@ -77,7 +82,7 @@ def test_load_dag_attaches_its_summary_to_the_asset_event(emulator: EmulatorServ
 def test_refresh_dag_updates_the_list_from_the_latest_load(emulator: EmulatorServer) -> None:
     load_run = run_example_dag(LOAD_DAG_ID, logical_date=pendulum.datetime(2025, 10, 15, tz="UTC"))
     assert load_run.state == "success"
-    list_events_before = len(asset_events(CONTACT_LIST_URI))
+    list_events_before = len(asset_events(contact_list_uri(emulator)))
 
     dag_run = run_example_dag(REFRESH_DAG_ID)
 
@@ -99,8 +104,9 @@ def test_refresh_dag_updates_the_list_from_the_latest_load(emulator: EmulatorSer
     assert stored is not None
     assert (stored["name"], stored["description"]) == (name, description)
 
-    list_events = asset_events(CONTACT_LIST_URI)
-    assert len(list_events) == list_events_before + 1
+    list_events = asset_events(contact_list_uri(emulator))
+    assert len(list_events) == list_events_before + 1, "the alias recorded an event on the list's asset"
+    assert list_events[-1]["extra"] == {"operation": "update"}
     assert list_events[-1]["source_dag_id"] == REFRESH_DAG_ID
     assert list_events[-1]["source_task_id"] == "update_contact_list"
     assert list_events[-1]["source_run_id"] == dag_run.run_id

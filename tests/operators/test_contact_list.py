@@ -103,3 +103,18 @@ def test_operator_serializes_in_a_dag() -> None:
     task = restored.get_task("update_contact_list")
     assert task.name == "{{ params.name }}"
     assert list(task.template_fields) == list(UpdateContactListOperator.template_fields)
+
+
+def test_a_change_is_recorded_on_the_lists_asset_through_an_alias(requests_mock: rm.Mocker) -> None:
+    """The list's asset URI needs the connection's host and iid, known only at run time: an AssetAlias
+    outlet receives an event for it; a declared asset of another list gets nothing."""
+    from airflow.providers.common.compat.sdk import Asset, AssetAlias
+
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    alias, other = AssetAlias("koreai_contact_lists"), Asset("koreai://platform.kore.ai/st-1/contact-lists/x")
+    outlet_events = mock.MagicMock()
+    run(make_operator(outlets=[alias, other]), outlet_events=outlet_events)
+
+    expected = Asset(f"koreai://platform.kore.ai/{IID}/contact-lists/{LIST_ID}")
+    outlet_events.__getitem__.assert_called_once_with(alias)
+    outlet_events[alias].add.assert_called_once_with(expected, extra={"operation": "update"})
