@@ -28,11 +28,14 @@ header, duplicate header names, no phone-number column at all) raise :class:`Con
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import IO, Any, Literal, cast
 
 PHONE_NUMBER = "phoneNumber"
 CSV_EXTENSIONS = (".csv",)
@@ -42,7 +45,7 @@ SUPPORTED_EXTENSIONS = CSV_EXTENSIONS + JSON_LINES_EXTENSIONS
 DEFAULT_KEEP_REJECTED = 20
 
 Record = dict[str, Any]
-Source = str | os.PathLike[str] | Iterable[Any]
+Source = str | os.PathLike[str] | Iterable[Any]  # or a ContactFile
 
 
 class RenderedRecords:
@@ -221,23 +224,59 @@ def map_record(raw: Mapping[Any, Any], column_map: Mapping[str, str] | None = No
 # -- readers ----------------------------------------------------------------------------------------------
 
 
-def file_kind(path: str | os.PathLike[str]) -> Literal["csv", "jsonl"]:
-    """``"csv"`` or ``"jsonl"`` by the file's extension (case-insensitive), else :class:`ContactFileError`."""
-    name = os.fspath(path).lower()
+FileKind = Literal["csv", "jsonl"]
+GZIP_EXTENSION = ".gz"
+
+
+def file_kind(path: str | os.PathLike[str]) -> FileKind:
+    """``"csv"`` or ``"jsonl"`` by the file's extension (case-insensitive, after a ``.gz``), else
+    :class:`ContactFileError`."""
+    name = os.fspath(path).lower().removesuffix(GZIP_EXTENSION)
     if name.endswith(CSV_EXTENSIONS):
         return "csv"
     if name.endswith(JSON_LINES_EXTENSIONS):
         return "jsonl"
     raise ContactFileError(
         f"{os.fspath(path)!r} has none of the supported extensions {', '.join(SUPPORTED_EXTENSIONS)} "
-        "(a JSON array file is not supported: it cannot be streamed; write one object per line instead)"
+        f"(optionally followed by {GZIP_EXTENSION}); name the format with file_format='csv' or 'jsonl'. A "
+        "JSON array file is not supported: it cannot be streamed; write one object per line instead"
     )
 
 
+@dataclass(frozen=True)
+class ContactFile:
+    """A contacts file wherever it lives: ``open_binary`` opens its bytes afresh for each read (a local
+    file, or an object-storage path), ``location`` names it in messages, ``gzip`` says whether the bytes
+    are compressed. Read twice by the operator (check, then send), streamed both times."""
+
+    location: str
+    kind: FileKind
+    open_binary: Callable[[], IO[bytes]] = field(repr=False)
+    gzip: bool = False
+
+    @classmethod
+    def local(cls, path: str | os.PathLike[str], *, kind: FileKind | None = None) -> ContactFile:
+        name = os.fspath(path)
+        return cls(
+            location=name,
+            kind=kind or file_kind(name),
+            open_binary=lambda: open(name, "rb"),
+            gzip=name.lower().endswith(GZIP_EXTENSION),
+        )
+
+    @contextmanager
+    def open_text(self, *, newline: str | None = None) -> Iterator[IO[str]]:
+        with self.open_binary() as raw:
+            binary: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if self.gzip else raw
+            with io.TextIOWrapper(binary, encoding="utf-8-sig", newline=newline) as text:
+                yield text
+
+
 def _iter_csv(
-    path: str, column_map: Mapping[str, str], on_reject: Callable[[RejectedRow], None]
+    file: ContactFile, column_map: Mapping[str, str], on_reject: Callable[[RejectedRow], None]
 ) -> Iterator[Row]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    path = file.location
+    with file.open_text(newline="") as handle:
         reader = csv.reader(handle)
         header: list[str] | None = None
         last_line = 0
@@ -281,9 +320,9 @@ def _check_header(path: str, header: list[str], column_map: Mapping[str, str]) -
 
 
 def _iter_json_lines(
-    path: str, column_map: Mapping[str, str], on_reject: Callable[[RejectedRow], None]
+    file: ContactFile, column_map: Mapping[str, str], on_reject: Callable[[RejectedRow], None]
 ) -> Iterator[Row]:
-    with open(path, encoding="utf-8-sig") as handle:
+    with file.open_text() as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -328,27 +367,28 @@ def _ignore(rejected: RejectedRow) -> None:
 
 
 def iter_rows(
-    source: Source,
+    source: Source | ContactFile,
     column_map: Mapping[str, str] | None = None,
     *,
     on_reject: Callable[[RejectedRow], None] = _ignore,
 ) -> Iterator[Row]:
     """Mapped contact rows from ``source``, lazily, with their positions.
 
-    :param source: a path (``str`` or ``os.PathLike``) to a ``.csv``, ``.jsonl`` or ``.ndjson`` file
-        (UTF-8, a byte-order mark is fine), or an iterable of mappings.
+    :param source: a :class:`ContactFile`, a local path (``str`` or ``os.PathLike``) to a ``.csv``,
+        ``.jsonl`` or ``.ndjson`` file, optionally gzipped (``.csv.gz``; UTF-8, a byte-order mark is
+        fine), or an iterable of mappings.
     :param column_map: source column -> Kore.ai column renames (see :func:`check_column_map`).
     :param on_reject: called with every row that is not yielded; may raise to stop the iteration
         (e.g. :meth:`RejectTally.add` with a limit).
     :raises ContactFileError: for problems with the file as a whole (also raised lazily, on first use).
     """
     renames = check_column_map(column_map)
-    if isinstance(source, str | os.PathLike):
-        path = os.fspath(source)
-        kind = file_kind(path)
-        reader = _iter_csv if kind == "csv" else _iter_json_lines
+    file = ContactFile.local(source) if isinstance(source, str | os.PathLike) else source
+    if isinstance(file, ContactFile):
+        path = file.location
+        reader = _iter_csv if file.kind == "csv" else _iter_json_lines
         try:
-            yield from reader(path, renames, on_reject)
+            yield from reader(file, renames, on_reject)
         except OSError as error:
             raise ContactFileError(f"cannot read {path!r}: {error.strerror or error}") from error
         except UnicodeDecodeError as error:
@@ -358,7 +398,9 @@ def iter_rows(
             ) from error
         except csv.Error as error:
             raise ContactFileError(f"{path!r} is not readable as CSV: {error}") from error
-    elif isinstance(source, bytes | Mapping):
-        raise TypeError(f"source must be a path or an iterable of records, got {type(source).__name__}")
+        except (gzip.BadGzipFile, EOFError) as error:
+            raise ContactFileError(f"{path!r} is not a complete gzip file: {error}") from error
+    elif isinstance(file, bytes | Mapping):
+        raise TypeError(f"source must be a path or an iterable of records, got {type(file).__name__}")
     else:
-        yield from _iter_items(source, renames, on_reject)
+        yield from _iter_items(file, renames, on_reject)

@@ -17,6 +17,8 @@ DEFAULT_CHUNK_SIZE = 1000
 KOREAI_UI_COLOR = "#e3f0ff"
 #: What ``CreateContactListOperator`` / ``KoreAIHook.ensure_contact_list`` do when the name is taken.
 IF_EXISTS_MODES = ("skip", "update", "fail")
+#: The contact-file formats ``AddContactsOperator`` reads (``file_format``).
+FILE_FORMATS = ("csv", "jsonl")
 #: Kore.ai allows 60 requests per minute per account; 50 leaves room for the account's other calls.
 DEFAULT_REQUESTS_PER_MINUTE = 50
 

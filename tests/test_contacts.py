@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_koreai.contacts import (
+    ContactFile,
     ContactFileError,
     Position,
     RejectedRow,
@@ -112,13 +113,20 @@ def test_bad_column_maps_are_refused(column_map: Any, problem: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("a.csv", "csv"), ("A.CSV", "csv"), ("x/b.jsonl", "jsonl"), ("c.NDJSON", "jsonl")],
+    [
+        ("a.csv", "csv"),
+        ("A.CSV", "csv"),
+        ("x/b.jsonl", "jsonl"),
+        ("c.NDJSON", "jsonl"),
+        ("d.csv.gz", "csv"),
+        ("e.jsonl.GZ", "jsonl"),
+    ],
 )
 def test_file_kind_by_extension(name: str, kind: str) -> None:
     assert file_kind(name) == kind
 
 
-@pytest.mark.parametrize("name", ["contacts.json", "contacts.txt", "contacts.csv.gz", "contacts"])
+@pytest.mark.parametrize("name", ["contacts.json", "contacts.txt", "contacts.gz", "contacts"])
 def test_unsupported_extensions_are_refused(name: str) -> None:
     with pytest.raises(ContactFileError, match="supported extensions"):
         file_kind(name)
@@ -343,3 +351,41 @@ def test_module_imports_neither_airflow_nor_http() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == ""
+
+
+# -- compressed files, and files that are not local ------------------------------------------------------
+
+
+def test_a_gzipped_file_streams_like_a_plain_one(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "contacts.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as handle:
+        handle.write("phoneNumber,firstName\n+15550000001,Ada\n,NoPhone\n")
+    tally = RejectTally()
+    assert [row.record for row in iter_rows(path, on_reject=tally.add)] == [
+        {"phoneNumber": "+15550000001", "firstName": "Ada"}
+    ]
+    assert tally.reasons == ["line 3: no phoneNumber"]
+
+
+def test_a_truncated_gzip_file_is_a_file_error(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "contacts.csv.gz"
+    path.write_bytes(gzip.compress(b"phoneNumber\n" + b"+15550000001\n" * 1000)[:40])
+    with pytest.raises(ContactFileError, match="not a complete gzip file"):
+        list(iter_rows(path))
+
+
+def test_any_opener_is_a_source() -> None:
+    """What the operator builds for object storage: a name, a format, and a way to open the bytes."""
+    import io
+
+    source = ContactFile(
+        location="memory://bucket/export",
+        kind="jsonl",
+        open_binary=lambda: io.BytesIO(b'{"phoneNumber": "+1"}\n'),
+    )
+    assert [row.record for row in iter_rows(source)] == [{"phoneNumber": "+1"}]
+    assert [row.record for row in iter_rows(source)] == [{"phoneNumber": "+1"}], "opened afresh per read"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
@@ -27,6 +27,7 @@ from airflow_provider_koreai.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_REQUESTS_PER_MINUTE,
     DEFAULT_SOURCE,
+    FILE_FORMATS,
     IF_EXISTS_MODES,
 )
 from airflow_provider_koreai.exceptions import (
@@ -38,7 +39,7 @@ from airflow_provider_koreai.operators.base import KoreAIBaseOperator
 
 if TYPE_CHECKING:
     import jinja2
-    from airflow.providers.common.compat.sdk import Context, XComArg
+    from airflow.providers.common.compat.sdk import Context, ObjectStoragePath, XComArg
 
     from airflow_provider_koreai import contacts
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
@@ -285,8 +286,15 @@ class AddContactsOperator(KoreAIBaseOperator):
         it arrives as a list; otherwise a template renders it as text, and a JSON array or a Python
         literal list (what Jinja renders for a list) is accepted too. Templated; the UI's rendered view
         shows a summary (count and columns), never the contacts.
-    :param path: a local ``.csv`` (UTF-8, header row, comma-separated) or ``.jsonl``/``.ndjson`` (one
-        JSON object per line) file, streamed, never loaded whole. Templated.
+    :param path: a ``.csv`` (UTF-8, header row, comma-separated) or ``.jsonl``/``.ndjson`` (one JSON
+        object per line) file, optionally gzipped (``.csv.gz``), streamed, never loaded whole: a local
+        path, an ``ObjectStoragePath``, or an object-storage URI (``s3://bucket/key.csv``,
+        ``gs://...``, ``file:///...``), read through Airflow's object storage (fsspec), so that any
+        worker can read what another task wrote. Templated.
+    :param path_conn_id: the Airflow connection of the object store a ``path`` URI names (e.g. an
+        ``aws`` connection for ``s3://``); default: the store's own default. Templated.
+    :param file_format: ``"csv"`` or ``"jsonl"``, for a ``path`` whose name does not say (default: from
+        the suffix, after ``.gz``).
     :param column_map: renames, source column -> Kore.ai column, e.g. ``{"phone": "phoneNumber"}``.
         Templated.
     :param max_invalid_rows: how many invalid rows are tolerated (reported, not sent). Templated.
@@ -314,6 +322,7 @@ class AddContactsOperator(KoreAIBaseOperator):
         "contact_list_name",
         "records",
         "path",
+        "path_conn_id",
         "column_map",
         "max_invalid_rows",
         *KoreAIBaseOperator.template_fields,
@@ -324,7 +333,9 @@ class AddContactsOperator(KoreAIBaseOperator):
         *,
         contact_list_name: str,
         records: Sequence[Mapping[str, Any]] | str | XComArg | None = None,
-        path: str | None = None,
+        path: str | os.PathLike[str] | ObjectStoragePath | None = None,
+        path_conn_id: str | None = None,
+        file_format: str | None = None,
         column_map: Mapping[str, str] | None = None,
         max_invalid_rows: int | str = 0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -337,6 +348,10 @@ class AddContactsOperator(KoreAIBaseOperator):
         self.contact_list_name = contact_list_name
         self.records = records
         self.path = path
+        self.path_conn_id = path_conn_id
+        self.file_format = (
+            None if file_format is None else validation.one_of(file_format, "file_format", FILE_FORMATS)
+        )
         self.column_map = column_map
         self.max_invalid_rows = max_invalid_rows
         self.chunk_size = validation.whole_number(chunk_size, "chunk_size", minimum=1, allow_text=False)
@@ -346,21 +361,11 @@ class AddContactsOperator(KoreAIBaseOperator):
 
     # -- arguments, checked before anything is read or sent
 
-    def _source(self) -> str | Sequence[Any]:
+    def _source(self) -> contacts.ContactFile | Sequence[Any]:
         from airflow_provider_koreai import contacts
 
         if self.path is not None:
-            path = self.path
-            if not isinstance(path, str | os.PathLike) or not os.fspath(path).strip():
-                raise KoreAIValidationError("path", f"must be the path of a local file, got {path!r}")
-            try:
-                contacts.file_kind(path)
-            except contacts.ContactFileError as error:
-                raise KoreAIValidationError("path", str(error)) from None
-            if not os.path.isfile(path):
-                raise KoreAIValidationError("path", f"{os.fspath(path)!r} is not a file on this worker")
-            return os.fspath(path)
-        from airflow_provider_koreai import contacts
+            return self._contact_file(self.path)
 
         records = self.records
         return self._parse_records(
@@ -384,6 +389,50 @@ class AddContactsOperator(KoreAIBaseOperator):
 
             if not isinstance(self.records, contacts.RenderedRecords):
                 self.records = contacts.RenderedRecords(self.records)
+
+    def _contact_file(self, path: Any) -> contacts.ContactFile:
+        """The file behind ``path``, checked before anything is read: a URI or an ``ObjectStoragePath``
+        through Airflow's object storage, anything else as a path on this worker."""
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+        from airflow_provider_koreai import contacts
+
+        if isinstance(path, str) and "://" in path:
+            try:
+                path = ObjectStoragePath(path, conn_id=self.path_conn_id)
+            except (ValueError, ImportError) as error:  # no filesystem for the scheme, a malformed URI
+                raise KoreAIValidationError("path", f"{path!r} cannot be opened: {error}") from None
+        is_store = isinstance(path, ObjectStoragePath)
+        if not is_store and (not isinstance(path, str | os.PathLike) or not os.fspath(path).strip()):
+            raise KoreAIValidationError(
+                "path", f"must be a file path, an object-storage URI or an ObjectStoragePath, got {path!r}"
+            )
+        location = str(path) if is_store else os.fspath(path)
+        try:
+            kind = (
+                cast("contacts.FileKind", self.file_format)
+                if self.file_format
+                else contacts.file_kind(location)
+            )
+        except contacts.ContactFileError as error:
+            raise KoreAIValidationError("path", str(error)) from None
+        if is_store:
+            store = path
+            if not store.is_file():
+                raise KoreAIValidationError("path", f"{location!r} is not a file in its object store")
+            return contacts.ContactFile(
+                location=location,
+                kind=kind,
+                open_binary=lambda: store.open("rb"),
+                gzip=location.lower().endswith(contacts.GZIP_EXTENSION),
+            )
+        if not os.path.isfile(location):
+            raise KoreAIValidationError(
+                "path",
+                f"{location!r} is not a file on this worker. With several workers, have the upstream task "
+                "write to object storage and pass its URI (s3://..., gs://...) instead",
+            )
+        return contacts.ContactFile.local(location, kind=kind)
 
     @staticmethod
     def _parse_records(value: Any) -> Sequence[Any]:
@@ -428,7 +477,9 @@ class AddContactsOperator(KoreAIBaseOperator):
         max_invalid_rows = validation.whole_number(self.max_invalid_rows, "max_invalid_rows")
         column_map = self._column_map()
         source = self._source()
-        described = f"{source!r}" if isinstance(source, str) else f"{len(source)} record(s)"
+        described = (
+            repr(source.location) if isinstance(source, contacts.ContactFile) else f"{len(source)} record(s)"
+        )
 
         # Pass 1: map everything, send nothing.
         checked = contacts.RejectTally(report=self._log_rejected)
