@@ -15,17 +15,19 @@
    same month. The writes happen on the worker; the trigger only reads.
 6. ``report`` summarises the run for the next task or a notification.
 
-The export must be readable by the worker that runs ``add_contacts``: in a distributed deployment (Celery,
-Kubernetes) put ``export_dir`` on storage every worker mounts. Connection: ``koreai_default``.
+The export is written to, and read from, Airflow's object storage at ``export_location``: ``file://`` by
+default (the demo, one machine), ``s3://bucket/prefix`` or ``gs://...`` in a distributed deployment
+(Celery, Kubernetes), where ``load_renewals_due`` and ``add_contacts`` may run on different workers that
+share no disk. Switching is configuration only: the param, and ``export_conn_id`` for the store's
+connection. Connection: ``koreai_default``.
 """
 
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pendulum
-from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.sdk import DAG, ObjectStoragePath, Param, get_current_context, task
 
 from airflow_provider_koreai.operators.contact_list import (
     AddContactsOperator,
@@ -45,10 +47,16 @@ with DAG(
     max_active_runs=1,
     tags=["koreai", "example"],
     params={
-        "export_dir": Param(
-            "/tmp/koreai_exports",
+        "export_location": Param(
+            "file:///tmp/koreai_exports",
             type="string",
-            description="Directory for the export; shared storage in a distributed deployment.",
+            description="Object-storage URI of the export's folder: file:// on one machine, s3:// or gs:// "
+            "when workers share no disk.",
+        ),
+        "export_conn_id": Param(
+            None,
+            type=["null", "string"],
+            description="Airflow connection of the object store (e.g. aws_default for s3://).",
         ),
         "customers": Param(
             120, type="integer", minimum=1, description="How many rows the stand-in load writes."
@@ -62,8 +70,9 @@ with DAG(
         """Stand-in for the real load: writes the export and says what it holds."""
         params = get_current_context()["params"]
         as_of = data_interval_end or pendulum.now("UTC")
-        path = Path(params["export_dir"]) / f"renewals_due_{as_of.format('YYYY_MM')}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = ObjectStoragePath(params["export_location"], conn_id=params["export_conn_id"])
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"renewals_due_{as_of.format('YYYY_MM')}.csv"
         rows = int(params["customers"])
         with path.open("w", newline="", encoding="utf-8") as export:
             writer = csv.writer(export)
@@ -102,6 +111,7 @@ with DAG(
         task_id="add_contacts",
         contact_list_name="{{ " + LOADED + "['list_name'] }}",
         path="{{ " + LOADED + "['path'] }}",
+        path_conn_id="{{ params.export_conn_id or '' }}",
         column_map={"phone": "phoneNumber"},
         max_invalid_rows=10,
         chunk_size=1000,

@@ -171,7 +171,9 @@ def run_dag(story: Story, log_path: Path, export_dir: str) -> int:
         sensor.poke_interval = POKE_INTERVAL_SECONDS
         watcher.start()
         try:
-            dag_run = dag.test(run_conf={"export_dir": export_dir, "customers": CUSTOMERS})
+            dag_run = dag.test(
+                run_conf={"export_location": Path(export_dir).as_uri(), "customers": CUSTOMERS}
+            )
         finally:
             watcher.stop.set()
             watcher.join(timeout=5)

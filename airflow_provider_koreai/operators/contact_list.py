@@ -333,7 +333,7 @@ class AddContactsOperator(KoreAIBaseOperator):
         *,
         contact_list_name: str,
         records: Sequence[Mapping[str, Any]] | str | XComArg | None = None,
-        path: str | os.PathLike[str] | ObjectStoragePath | None = None,
+        path: str | os.PathLike[str] | ObjectStoragePath | XComArg | None = None,
         path_conn_id: str | None = None,
         file_format: str | None = None,
         column_map: Mapping[str, str] | None = None,
@@ -399,7 +399,8 @@ class AddContactsOperator(KoreAIBaseOperator):
 
         if isinstance(path, str) and "://" in path:
             try:
-                path = ObjectStoragePath(path, conn_id=self.path_conn_id)
+                # A template renders "no connection" as an empty string.
+                path = ObjectStoragePath(path, conn_id=self.path_conn_id or None)
             except (ValueError, ImportError) as error:  # no filesystem for the scheme, a malformed URI
                 raise KoreAIValidationError("path", f"{path!r} cannot be opened: {error}") from None
         is_store = isinstance(path, ObjectStoragePath)

@@ -28,7 +28,7 @@ def run(tmp_path: Path, day: int, customers: int) -> Any:
     return run_example_dag(
         DAG_ID,
         logical_date=pendulum.datetime(2025, 9, day, tz="UTC"),
-        run_conf={"export_dir": str(tmp_path), "customers": customers},
+        run_conf={"export_location": tmp_path.as_uri(), "customers": customers},
         tweak=quick_polling,
     )
 
