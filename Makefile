@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/example_dags
 
-.PHONY: install lint typecheck test coverage test-s3 test-matrix test-leg test-emulator-newest-fastapi demo e2e clean
+.PHONY: install lint typecheck test coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo e2e clean
 
 install: $(STAMP)
 
@@ -112,20 +112,22 @@ demo: $(STAMP)
 
 # Every example DAG in a real deployment on loopback: api-server, scheduler, dag-processor, triggerer
 # (LocalExecutor, SQLite) and the emulator, each stopped by its process group (tests/e2e).
-# One upload from s3:// through the Amazon provider's object storage, against moto's S3 server on
-# 127.0.0.1. Its dependencies (boto3, s3fs, moto, ~40 packages) go into .venv only here, not into every
-# matrix leg: `make test` skips that test where they are missing. CI runs it right after `make test`.
-S3_STAMP := $(VENV)/.s3-test-stamp
+# Our tasks with other providers: the OpenLineage listener on a real `airflow dags test` run, and one
+# upload from s3:// through the Amazon provider's object storage against moto's S3 server on 127.0.0.1.
+# Their dependencies (openlineage, boto3, s3fs, moto: ~60 packages) go into .venv only here, not into
+# every matrix leg: `make test` skips those tests where they are missing. CI runs this after `make test`.
+INTEGRATIONS_STAMP := $(VENV)/.integrations-test-stamp
+INTEGRATION_TESTS := tests/integration/test_openlineage.py tests/integration/test_contacts_from_s3.py
 
-$(S3_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,object-storage-test]'
-	touch $(S3_STAMP)
+$(INTEGRATIONS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,integrations-test]'
+	touch $(INTEGRATIONS_STAMP)
 
-test-s3: $(S3_STAMP)
+test-integrations: $(INTEGRATIONS_STAMP)
 	@home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
 	export AIRFLOW_HOME="$$home" PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
-	$(BIN)/python -m pytest -p no:cacheprovider -rs tests/integration/test_contacts_from_s3.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -rs $(INTEGRATION_TESTS) $(PYTEST_ARGS)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e -m e2e -p no:cacheprovider -s $(PYTEST_ARGS)

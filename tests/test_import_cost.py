@@ -18,7 +18,10 @@ import textwrap
 import pytest
 
 #: Packages that a DAG parse must not ask for through our modules.
-HEAVY = ("requests", "jwt", "tenacity", "urllib3", "httpx", "pyrate_limiter", "fastapi", "csv")
+HEAVY = (
+    *("requests", "jwt", "tenacity", "urllib3", "httpx", "pyrate_limiter", "fastapi", "csv"),
+    *("openlineage", "fsspec"),
+)
 #: The modules DAG files import from us.
 PARSED_BY_DAG_FILES = [
     "airflow_provider_koreai.operators.contact_list",

@@ -79,8 +79,11 @@ class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
         super().__init__(**kwargs)
         self.koreai_conn_id = koreai_conn_id
         self.hook_params = validation.hook_params(hook_params)
+        #: The lists this try changed, as (asset URI, event extra): its OpenLineage outputs.
+        self.changed_lists: list[tuple[str, dict[str, Any]]] = []
 
     def execute(self, context: Context) -> Any:
+        self.changed_lists = []
         try:
             return self.execute_with_hook(context, self.hook)
         except KoreAIError as error:
@@ -100,14 +103,53 @@ class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
         the same list gets ``extra`` on the event Airflow records for it. ``extra`` holds ids and counts,
         never contact data.
         """
+        uri = hook.contact_list_asset_uri(contact_list_id)
+        self.changed_lists.append((uri, extra))
         if not self.outlets:
             return
         from airflow.providers.common.compat.sdk import Asset, AssetAlias
 
-        uri = hook.contact_list_asset_uri(contact_list_id)
         events = context["outlet_events"]
         for outlet in self.outlets:
             if isinstance(outlet, AssetAlias):
                 events[outlet].add(Asset(uri), extra=extra)
             elif isinstance(outlet, Asset) and outlet.uri == uri:
                 events[outlet].extra.update(extra)
+
+    # -- OpenLineage (apache-airflow-providers-openlineage, optional: imported only when it calls) ---------
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The lists this task changed as outputs (namespace ``koreai://<host>``, name
+        ``<iid>/contact-lists/<id>``; rows sent, created or dropped), and what it read as inputs."""
+        from airflow.providers.common.compat.openlineage.facet import (
+            LifecycleStateChange,
+            LifecycleStateChangeDatasetFacet,
+            OutputDataset,
+            OutputStatisticsOutputDatasetFacet,
+        )
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from airflow_provider_koreai import assets
+
+        lifecycle = {"create": LifecycleStateChange.CREATE, "delete": LifecycleStateChange.DROP}
+        outputs = []
+        for uri, extra in self.changed_lists:
+            namespace, name = assets.openlineage_names(uri)
+            facets: dict[str, Any] = {}
+            if extra.get("operation") in lifecycle:
+                facets["lifecycleStateChange"] = LifecycleStateChangeDatasetFacet(
+                    lifecycleStateChange=lifecycle[extra["operation"]]
+                )
+            output_facets: dict[str, Any] = {}
+            if isinstance(extra.get("rows_sent"), int):
+                output_facets["outputStatistics"] = OutputStatisticsOutputDatasetFacet(
+                    rowCount=extra["rows_sent"]
+                )
+            outputs.append(
+                OutputDataset(namespace=namespace, name=name, facets=facets, outputFacets=output_facets)
+            )
+        return OperatorLineage(inputs=self.openlineage_inputs(), outputs=outputs)
+
+    def openlineage_inputs(self) -> list[Any]:
+        """The datasets the task read (none for most operators)."""
+        return []

@@ -349,6 +349,8 @@ class AddContactsOperator(KoreAIBaseOperator):
         self.records = records
         self.path = path
         self.path_conn_id = path_conn_id
+        #: The file read, as an OpenLineage (namespace, name); ``None`` for records.
+        self.read_from: tuple[str, str] | None = None
         self.file_format = (
             None if file_format is None else validation.one_of(file_format, "file_format", FILE_FORMATS)
         )
@@ -417,6 +419,7 @@ class AddContactsOperator(KoreAIBaseOperator):
             )
         except contacts.ContactFileError as error:
             raise KoreAIValidationError("path", str(error)) from None
+        self.read_from = _openlineage_file_name(location)
         if is_store:
             store = path
             if not store.is_file():
@@ -434,6 +437,14 @@ class AddContactsOperator(KoreAIBaseOperator):
                 "write to object storage and pass its URI (s3://..., gs://...) instead",
             )
         return contacts.ContactFile.local(location, kind=kind)
+
+    def openlineage_inputs(self) -> list[Any]:
+        if self.read_from is None:
+            return []
+        from airflow.providers.common.compat.openlineage.facet import InputDataset
+
+        namespace, name = self.read_from
+        return [InputDataset(namespace=namespace, name=name)]
 
     @staticmethod
     def _parse_records(value: Any) -> Sequence[Any]:
@@ -573,3 +584,16 @@ class AddContactsOperator(KoreAIBaseOperator):
             context, hook, contact_list_id, operation="add_contacts", rows_sent=summary["rows_sent"]
         )
         return summary
+
+
+def _openlineage_file_name(location: str) -> tuple[str, str]:
+    """OpenLineage's (namespace, name) of a file: ``file`` and its absolute path on this machine, or the
+    store's ``scheme://bucket`` and the key."""
+    from urllib.parse import urlsplit
+
+    if "://" not in location:
+        return "file", os.path.abspath(location)
+    parts = urlsplit(location)
+    if parts.scheme == "file":
+        return "file", parts.path
+    return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/")

@@ -2,8 +2,8 @@
 local S3-compatible server (moto's, on 127.0.0.1), through an Airflow ``aws`` connection, then the
 emulator. What a Celery or Kubernetes deployment does when the export task wrote to a bucket.
 
-Needs the ``object-storage-test`` extra (``make test-s3``, run by CI after ``make test``); skipped where it
-is not installed.
+Needs the ``integrations-test`` extra (``make test-integrations``, run by CI after ``make test``); skipped
+where it is not installed.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.operators.contact_list import AddContactsOperator
 
-moto_server = pytest.importorskip("moto.server", reason="needs moto[server]: make test-s3")
-pytest.importorskip("airflow.providers.amazon", reason="needs the Amazon provider: make test-s3")
+moto_server = pytest.importorskip("moto.server", reason="needs moto[server]: make test-integrations")
+pytest.importorskip("airflow.providers.amazon", reason="needs the Amazon provider: make test-integrations")
 boto3 = pytest.importorskip("boto3")
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_backoff")]
