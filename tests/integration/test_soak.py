@@ -25,7 +25,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 UPDATES = 2000
 LISTS = 20
 FAULT_RATE = 0.10
-READ_TIMEOUT = 0.25
+#: Far above the "slow" fault's delay: on a shared, loaded machine an answer in time must stay in time.
+READ_TIMEOUT = 0.6
 
 #: Kinds of fault and how to script them at the emulator (one request each).
 FAULTS: dict[str, dict[str, Any]] = {
@@ -36,7 +37,7 @@ FAULTS: dict[str, dict[str, Any]] = {
     "dropped before applying": {"drop": "before"},
     "dropped after applying": {"drop": "after"},
     "slow (answered in time)": {"delay": 0.1},
-    "too slow (read timeout)": {"delay": 0.4},
+    "too slow (read timeout)": {"delay": 1.0},
 }
 
 
