@@ -596,4 +596,5 @@ def _openlineage_file_name(location: str) -> tuple[str, str]:
     parts = urlsplit(location)
     if parts.scheme == "file":
         return "file", parts.path
-    return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/")
+    bucket = parts.netloc.rpartition("@")[2]  # without a "conn_id@" an ObjectStoragePath may carry
+    return f"{parts.scheme}://{bucket}", parts.path.lstrip("/")
