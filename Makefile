@@ -120,7 +120,7 @@ INTEGRATIONS_STAMP := $(VENV)/.integrations-test-stamp
 INTEGRATION_TESTS := tests/integration/test_openlineage.py tests/integration/test_contacts_from_s3.py
 
 $(INTEGRATIONS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,integrations-test]'
+	$(BIN)/python -m pip install --quiet -c .ci/constraints/integrations.txt -e '.[test,integrations-test]'
 	touch $(INTEGRATIONS_STAMP)
 
 test-integrations: $(INTEGRATIONS_STAMP)
