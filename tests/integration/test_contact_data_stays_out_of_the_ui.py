@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.compat import dag_bag
+from tests.compat import AIRFLOW_V_3_2_PLUS, dag_bag
 from tests.integration.dag_runs import xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
@@ -71,5 +71,15 @@ def test_records_from_xcom_are_sent_but_never_shown(
     output = capfd.readouterr()
     logs = output.out + output.err
     assert "Sending 2 contact(s)" in logs, "the task logs were captured"
-    leaks = [line for line in logs.splitlines() if any(value in line for value in CONTACT_DATA)]
+    leaks = [
+        line
+        for line in logs.splitlines()
+        if any(value in line for value in CONTACT_DATA) and not airflow_debug_xcom_trace(line)
+    ]
     assert leaks == []
+
+
+def airflow_debug_xcom_trace(line: str) -> bool:
+    """Airflow 3.0 and 3.1's task supervisor logs every XCom value it forwards, at DEBUG (the upstream task's
+    returned contacts here): Airflow's trace of the user's XCom, not a log line of ours. 3.2+ do not."""
+    return not AIRFLOW_V_3_2_PLUS and "[debug" in line and "msg=SetXCom(" in line
