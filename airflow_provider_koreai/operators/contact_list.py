@@ -422,7 +422,11 @@ class AddContactsOperator(KoreAIBaseOperator):
         self.read_from = _openlineage_file_name(location)
         if is_store:
             store = path
-            if not store.is_file():
+            try:
+                found = store.is_file()
+            except (ValueError, ImportError) as error:  # Airflow 3.0 finds no filesystem only here
+                raise KoreAIValidationError("path", f"{location!r} cannot be opened: {error}") from None
+            if not found:
                 raise KoreAIValidationError("path", f"{location!r} is not a file in its object store")
             return contacts.ContactFile(
                 location=location,
