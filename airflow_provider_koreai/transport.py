@@ -90,8 +90,9 @@ def is_ambiguous(error: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How many attempts, how long in total, and how long between them (exponential, with jitter;
-    a 429's ``Retry-After`` replaces the backoff)."""
+    """How many failed attempts, how long in total, and how long between them (exponential, with jitter;
+    a 429's ``Retry-After`` replaces the backoff). 429s do not count against ``max_attempts``: a
+    throttled call waits for Kore.ai as long as ``retry_timeout`` allows."""
 
     max_attempts: int
     retry_timeout: float
@@ -135,7 +136,15 @@ class RetryPolicy:
             initial=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
         )
 
-        attempts = tenacity.stop_after_attempt(self.max_attempts)
+        failures = 0
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            # A 429 applied nothing and retrying it is always safe: only the time budget ends a call that
+            # Kore.ai keeps throttling. Every other failure counts against max_attempts as well.
+            nonlocal failures
+            if not isinstance(state.outcome.exception() if state.outcome else None, KoreAIRateLimitedError):
+                failures += 1
+            return failures >= self.max_attempts or budget.exhausted_by_wait(state)
 
         def wait(state: tenacity.RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None
@@ -145,7 +154,7 @@ class RetryPolicy:
 
         return {
             "retry": tenacity.retry_if_exception(retry_if),
-            "stop": lambda state: attempts(state) or budget.exhausted_by_wait(state),
+            "stop": stop,
             "wait": wait,
             "before_sleep": before_sleep,
             "reraise": True,

@@ -67,13 +67,13 @@ def test_a_wait_that_would_outlast_the_budget_ends_the_call() -> None:
     assert len(calls) == 1, "a 60 s backoff does not fit in a 5 s budget: no second attempt"
 
 
-def test_retry_after_replaces_the_backoff_and_attempts_are_counted() -> None:
+def test_retry_after_replaces_the_backoff_and_429s_are_bounded_by_time_only() -> None:
     waits: list[float] = []
 
     def throttled() -> None:
         raise api(KoreAIRateLimitedError, 429, retry_after=0.001)
 
-    policy = RetryPolicy(max_attempts=3, retry_timeout=60, backoff_initial=30)
+    policy = RetryPolicy(max_attempts=3, retry_timeout=0.2, backoff_initial=30)
     retrying = policy.retrying(
         retry_if=lambda e: True,
         budget=policy.budget(),
@@ -81,7 +81,22 @@ def test_retry_after_replaces_the_backoff_and_attempts_are_counted() -> None:
     )
     with pytest.raises(KoreAIRateLimitedError):
         retrying(throttled)
-    assert waits == [0.001, 0.001]
+    assert set(waits) == {0.001}, "Retry-After, not the 30 s backoff"
+    assert len(waits) > 3, "429s do not count against max_attempts=3: only the 0.2 s budget ends the call"
+
+
+def test_other_failures_count_against_max_attempts() -> None:
+    calls: list[int] = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise api(KoreAIServerError, 503)
+
+    policy = RetryPolicy(max_attempts=3, retry_timeout=60, backoff_initial=0.001, backoff_max=0.001)
+    retrying = policy.retrying(retry_if=lambda e: True, budget=policy.budget(), before_sleep=lambda s: None)
+    with pytest.raises(KoreAIServerError):
+        retrying(failing)
+    assert len(calls) == 3
 
 
 def test_a_budget_is_shared_not_renewed() -> None:

@@ -78,7 +78,8 @@ class KoreAIHook(BaseHook):
     :param timeout: read timeout in seconds of each request; default: the connection's ``timeout``
         extra, else 30.
     :param max_attempts: attempts per request, first one included; default: the ``max_attempts`` extra,
-        else 5. ``1`` disables retries.
+        else 5. ``1`` disables retries. A 429 does not count: a throttled request is retried for as long
+        as ``retry_timeout`` allows.
     :param retry_timeout: total seconds one call may take, retries, waits and lookups included (a
         request started in time may end up to ``timeout`` later); default: the ``retry_timeout``
         extra, else 120. A ``Retry-After`` longer than what is left ends the call.
@@ -752,13 +753,15 @@ class KoreAIHook(BaseHook):
             )
             sleep = state.next_action.sleep if state.next_action else 0.0
             self.log.warning(
-                "Kore.ai %s: attempt %d of %d %s (%s); retrying in %.1f s",
+                "Kore.ai %s: attempt %d %s (%s); retrying in %.1f s (at most %d failures other than 429, "
+                "%g s in all)",
                 endpoint,
                 state.attempt_number,
-                attempts,
                 what,
                 reason,
                 sleep,
+                attempts,
+                self.retry_timeout,
             )
 
         return log_retry

@@ -91,7 +91,7 @@ def test_5xx_burst_then_success(emulator: EmulatorServer, capfd: pytest.CaptureF
         emulator.inject_fault(route="update_contact_list", status=status)
     update(fast_hook())
     assert [r["status"] for r in update_requests(emulator)] == [500, 502, 503, 200]
-    assert "attempt 1 of 5 failed (HTTP 500); retrying in" in capfd.readouterr().out
+    assert "attempt 1 failed (HTTP 500); retrying in" in capfd.readouterr().out
     assert emulator.contact_list(LIST_ID)["name"] == "Renewal Due - September 2025"  # type: ignore[index]
 
 
@@ -350,3 +350,17 @@ def test_a_5xx_on_create_is_looked_up_before_it_is_sent_again(emulator: Emulator
     assert [item["_id"] for item in emulator.contact_lists() if item["name"] == "Gateway - November"] == [
         created["_id"]
     ]
+
+
+def test_429s_are_bounded_by_time_not_attempts(emulator: EmulatorServer) -> None:
+    """Seven 429s in a row (nothing applied, retrying is safe) do not exhaust max_attempts=2: the call
+    waits for Kore.ai while retry_timeout lasts. Two 503s with max_attempts=2 still end it."""
+    emulator.inject_fault(route="update_contact_list", status=429, retry_after=0, count=7)
+    assert update(fast_hook(max_attempts=2))["contactListId"] == LIST_ID
+    assert [r["status"] for r in update_requests(emulator)] == [429] * 7 + [200]
+
+    emulator.clear_requests()
+    emulator.inject_fault(route="update_contact_list", status=503, count=2)
+    with pytest.raises(KoreAIServerError):
+        update(fast_hook(max_attempts=2))
+    assert [r["status"] for r in update_requests(emulator)] == [503, 503]

@@ -280,7 +280,8 @@ def test_source_changing_between_check_and_upload_stops_sending_at_once(requests
 def test_a_chunk_refused_before_anything_was_accepted_may_be_retried_by_airflow(
     requests_mock: rm.Mocker, set_connection: Any
 ) -> None:
-    set_connection(extra={"max_attempts": 1})
+    # 429s are bounded by time only: a budget shorter than the first backoff ends the call at once.
+    set_connection(extra={"max_attempts": 1, "retry_timeout": 0.5})
     requests_mock.post(ADD_URL, status_code=429, json={})
     with pytest.raises(KoreAIPartialUploadError) as excinfo:
         run(add_operator(records=RECORDS))

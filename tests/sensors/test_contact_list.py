@@ -80,8 +80,9 @@ def _connection(koreai_connection: None) -> None:
 
 @pytest.fixture
 def no_retries(set_connection: Callable[..., None]) -> None:
-    """One attempt per poke, so transient errors reach the sensor without the hook's backoff sleeps."""
-    set_connection(extra={"max_attempts": 1})
+    """One attempt per poke, so transient errors reach the sensor without the hook's backoff sleeps (and a
+    retry budget shorter than the first backoff: 429s are bounded by time only)."""
+    set_connection(extra={"max_attempts": 1, "retry_timeout": 0.5})
 
 
 # -- poke ---------------------------------------------------------------------------------------------
