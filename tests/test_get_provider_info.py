@@ -119,6 +119,18 @@ def test_airflow_registers_the_connection_type_and_form() -> None:
     assert manager.field_behaviours["koreai"]["relabeling"]["login"] == "Client ID"
 
 
+REQUIRED_EXTRAS = {"iid": "st-1", "account_id": "a" * 24}
+
+
+def read_connection(extra: dict[str, Any]) -> KoreAIConnectionConfig:
+    """The connection reader's view of a connection with these extras (and valid standard fields)."""
+    connection = SimpleNamespace(
+        conn_id="c", host="platform.kore.ai", login="cs-1", password="s" * 32, port=None, schema=None
+    )
+    connection.extra_dejson = extra
+    return KoreAIConnectionConfig.from_connection(connection)
+
+
 def test_the_form_offers_every_extra_the_connection_reader_reads() -> None:
     """A field missing from the form can only be set through raw Extra JSON; a field the reader ignores
     would be a setting that does nothing."""
@@ -130,42 +142,18 @@ def test_the_form_offers_every_extra_the_connection_reader_reads() -> None:
             asked.add(key)
             return super().get(key, default)
 
-    extras = RecordingExtras({"iid": "st-1", "account_id": "a" * 24})
-    connection = SimpleNamespace(
-        conn_id="c",
-        host="platform.kore.ai",
-        login="cs-1",
-        password="s" * 32,
-        port=None,
-        schema=None,
-        extra_dejson=extras,
-    )
-    KoreAIConnectionConfig.from_connection(connection)
+    read_connection(RecordingExtras(REQUIRED_EXTRAS))
     read = {key for key in asked if not key.startswith("extra__koreai__")}
     assert read == set(CONN_FIELDS)
 
 
 def test_every_form_default_is_what_the_reader_uses_when_the_field_is_empty() -> None:
     """The form pre-fills its defaults: saving it unchanged must behave as leaving the fields empty."""
-    base = {"iid": "st-1", "account_id": "a" * 24}
-
-    def read(extra: dict[str, Any]) -> KoreAIConnectionConfig:
-        return KoreAIConnectionConfig.from_connection(
-            SimpleNamespace(
-                conn_id="c",
-                host="platform.kore.ai",
-                login="cs-1",
-                password="s" * 32,
-                port=None,
-                schema=None,
-                extra_dejson=extra,
-            )
-        )
 
     defaults = {
         name: spec["schema"]["default"] for name, spec in CONN_FIELDS.items() if "default" in spec["schema"]
     }
-    prefilled, empty = read({**base, **defaults}), read(base)
+    prefilled, empty = read_connection({**REQUIRED_EXTRAS, **defaults}), read_connection(REQUIRED_EXTRAS)
     # Empty max_attempts / retry_timeout read as None: "the hook's default", which is the form's default.
     assert {name: getattr(prefilled, name) for name in defaults} == {
         name: getattr(empty, name) for name in defaults
