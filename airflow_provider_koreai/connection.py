@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_koreai import rate_limit
 from airflow_provider_koreai.defaults import (
+    DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE,
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_JWT_TTL_SECONDS,
+    DEFAULT_RATE_LIMIT_SHARE,
     DEFAULT_TIMEOUT_SECONDS,
+    MAX_ACCOUNT_REQUESTS_PER_MINUTE,
     MAX_JWT_TTL_SECONDS,
     MAX_MAX_ATTEMPTS,
 )
@@ -46,6 +50,19 @@ class KoreAIConnectionConfig:
     enforce_jti: bool = True
     max_attempts: int | None = None
     retry_timeout: float | None = None
+    rate_limit_per_minute: int = DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE
+    rate_limit_share: int = DEFAULT_RATE_LIMIT_SHARE
+    #: May carry the store's password: out of ``repr()``, and the password goes to the masker.
+    rate_limit_store: str | None = field(default=None, repr=False)
+
+    @property
+    def rate_budget(self) -> rate_limit.RateBudgetSettings:
+        """This connection's share of its account's request budget, and where the budget lives."""
+        share = 0
+        if self.rate_limit_per_minute:
+            share = max(1, self.rate_limit_per_minute * self.rate_limit_share // 100)
+        account = f"{urlsplit(self.base_url).netloc}/{self.account_id}"
+        return rate_limit.RateBudgetSettings(account, share, self.rate_limit_store)
 
     @classmethod
     def from_connection(cls, conn: Any, *, subject: str | None = None) -> KoreAIConnectionConfig:
@@ -77,6 +94,7 @@ class KoreAIConnectionConfig:
             raise missing("account id", "the extra 'account_id'", "the 24-character account id")
 
         timeout = extras.positive_number("timeout", DEFAULT_TIMEOUT_SECONDS)
+        store = extras.rate_limit_store()
         return cls(
             conn_id=conn_id,
             base_url=normalize_base_url(
@@ -95,6 +113,14 @@ class KoreAIConnectionConfig:
             enforce_jti=extras.boolean("enforce_jti", default=True),
             max_attempts=extras.optional_bounded_int("max_attempts", 1, MAX_MAX_ATTEMPTS),
             retry_timeout=extras.optional_positive_number("retry_timeout"),
+            rate_limit_per_minute=extras.bounded_int(
+                "rate_limit_per_minute",
+                DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE,
+                0,
+                MAX_ACCOUNT_REQUESTS_PER_MINUTE,
+            ),
+            rate_limit_share=extras.bounded_int("rate_limit_share", DEFAULT_RATE_LIMIT_SHARE, 1, 100),
+            rate_limit_store=store,
         )
 
 
@@ -228,6 +254,23 @@ class _Extras:
         if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
             return value.strip().lower() in _TRUE_WORDS
         raise self.error(name, f"must be true or false, got {value!r}")
+
+    def rate_limit_store(self) -> str | None:
+        """The Redis or PostgreSQL URL of the shared request budget. Its password (if any) goes to the
+        masker: it lives as long as the connection, and may appear in a client library's error."""
+        url = self.text("rate_limit_store")
+        if url is None:
+            return None
+        try:
+            rate_limit.store_kind(url)
+        except ValueError as error:
+            raise self.error("rate_limit_store", str(error)) from None
+        password = rate_limit.store_password(url)
+        if password:
+            from airflow_provider_koreai.auth import register_long_lived_secret
+
+            register_long_lived_secret(password)
+        return url
 
     def verify(self) -> bool | str:
         """TLS verification: on by default; ``false`` turns it off, a path names a CA bundle."""

@@ -12,11 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_koreai.defaults import (
+    DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE,
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_JWT_TTL_SECONDS,
     DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RATE_LIMIT_SHARE,
     DEFAULT_RETRY_TIMEOUT_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
+    MAX_ACCOUNT_REQUESTS_PER_MINUTE,
     MAX_JWT_TTL_SECONDS,
     MAX_MAX_ATTEMPTS,
 )
@@ -86,6 +89,35 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "on every worker and triggerer, for hosts behind a private CA.",
         "schema": {"type": ["string", "null"], "default": "true"},
     },
+    "rate_limit_per_minute": {
+        "label": "Account rate limit (requests/minute)",
+        "description": "Kore.ai's limit for the account, across all Contact Center APIs; 0 turns the "
+        f"provider's pacing off. Default {DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE}.",
+        "schema": {
+            "type": ["integer", "null"],
+            "default": DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE,
+            "minimum": 0,
+            "maximum": MAX_ACCOUNT_REQUESTS_PER_MINUTE,
+        },
+    },
+    "rate_limit_share": {
+        "label": "Share of the rate limit (%)",
+        "description": "The percentage of the account's limit this Airflow deployment uses, leaving the "
+        f"rest to other Kore.ai clients. Default {DEFAULT_RATE_LIMIT_SHARE}.",
+        "schema": {
+            "type": ["integer", "null"],
+            "default": DEFAULT_RATE_LIMIT_SHARE,
+            "minimum": 1,
+            "maximum": 100,
+        },
+    },
+    "rate_limit_store": {
+        "label": "Shared rate budget store",
+        "description": "A Redis (redis://, rediss://) or PostgreSQL (postgresql://) URL reachable from "
+        "every worker and triggerer: they then share one request budget. Empty: each process paces itself. "
+        "If the store is unreachable, requests are paced per process and tasks go on.",
+        "schema": {"type": ["string", "null"]},
+    },
 }
 
 HIDDEN_FIELDS: list[str] = ["port", "schema"]
@@ -108,6 +140,9 @@ PLACEHOLDERS: dict[str, str] = {
     "retry_timeout": f"{DEFAULT_RETRY_TIMEOUT_SECONDS:g}",
     "jwt_ttl": str(DEFAULT_JWT_TTL_SECONDS),
     "verify": "true, false or /path/to/ca-bundle.pem",
+    "rate_limit_per_minute": str(DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE),
+    "rate_limit_share": str(DEFAULT_RATE_LIMIT_SHARE),
+    "rate_limit_store": "redis://redis.internal:6379/0",
 }
 
 

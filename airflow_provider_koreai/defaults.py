@@ -19,8 +19,8 @@ KOREAI_UI_COLOR = "#e3f0ff"
 IF_EXISTS_MODES = ("skip", "update", "fail")
 #: The contact-file formats ``AddContactsOperator`` reads (``file_format``).
 FILE_FORMATS = ("csv", "jsonl")
-#: Kore.ai allows 60 requests per minute per account; 50 leaves room for the account's other calls.
-DEFAULT_REQUESTS_PER_MINUTE = 50
+#: ``AddContactsOperator``'s own cap on its pace: none, the account's budget (below) paces every request.
+DEFAULT_REQUESTS_PER_MINUTE: int | None = None
 
 # -- the connection's extras: defaults and limits, shared by the connection reader and the form --------
 
@@ -36,3 +36,11 @@ DEFAULT_RETRY_TIMEOUT_SECONDS = 120.0
 #: Kore.ai rejects tokens that live longer than an hour when "Enforce JTI" is on.
 MAX_JWT_TTL_SECONDS = 3600
 DEFAULT_JWT_TTL_SECONDS = 300
+
+# -- the account's request budget (rate_limit.py) -----------------------------------------------------
+
+#: Kore.ai allows 60 requests per minute per account, across all Contact Center APIs.
+DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE = 60
+MAX_ACCOUNT_REQUESTS_PER_MINUTE = 100_000
+#: The percentage of the account's limit this deployment takes; the rest is left to other clients.
+DEFAULT_RATE_LIMIT_SHARE = 90

@@ -129,6 +129,15 @@ class KoreAITransportError(KoreAIError):
         super().__init__(message)
 
 
+class KoreAIRateBudgetTimeoutError(KoreAITransportError):
+    """The account's request budget (:mod:`~airflow_provider_koreai.rate_limit`) had no free slot within
+    the call's ``retry_timeout``: the request was not sent. Waiting longer within the call is what the
+    budget forbids, so the call ends; a later task try may find the budget free (``retryable``)."""
+
+    def __init__(self, message: str, *, endpoint: str) -> None:
+        super().__init__(message, endpoint=endpoint, outcome_unknown=False)
+
+
 class KoreAIContactListExistsError(KoreAIError):
     """A list of that name exists, and the caller asked to fail in that case (``if_exists="fail"``)."""
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_koreai import __version__, validation
 from airflow_provider_koreai.exceptions import (
     KoreAIError,
+    KoreAIRateBudgetTimeoutError,
     KoreAIRateLimitedError,
     KoreAIServerError,
     KoreAITransportError,
@@ -76,6 +77,9 @@ def is_transient(error: BaseException, idempotent: bool) -> bool:
     """The one retry rule, over our exceptions (library errors are translated before it is asked)."""
     if isinstance(error, KoreAIRateLimitedError):
         return True
+    if isinstance(error, KoreAIRateBudgetTimeoutError):
+        # No slot within the call's budget: another try of this call would only wait past it.
+        return False
     if isinstance(error, KoreAITransportError):
         return error.retryable and (idempotent or not error.outcome_unknown)
     return isinstance(error, KoreAIError) and error.retryable and idempotent

@@ -47,7 +47,12 @@ class EmulatorSettings:
             "host": base_url,
             "login": self.client_id,
             "password": self.client_secret,
-            "extra": {"iid": self.iid, "account_id": self.account_id},
+            "extra": {
+                "iid": self.iid,
+                "account_id": self.account_id,
+                # The account's limit as this emulator enforces it (0: none), for the client's budget.
+                "rate_limit_per_minute": self.rate_limit_per_minute,
+            },
         }
 
     def clients(self) -> dict[str, str]:

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_koreai import assets, connection_form, responses, transport, validation
+from airflow_provider_koreai import assets, connection_form, rate_limit, responses, transport, validation
 from airflow_provider_koreai.connection import KoreAIConnectionConfig
 from airflow_provider_koreai.defaults import (
     DEFAULT_CHUNK_SIZE,
@@ -36,6 +36,7 @@ from airflow_provider_koreai.defaults import (
 )
 from airflow_provider_koreai.exceptions import (
     KoreAIAPIError,
+    KoreAIConfigurationError,
     KoreAIContactListExistsError,
     KoreAIError,
     KoreAINotFoundError,
@@ -186,6 +187,20 @@ class KoreAIHook(BaseHook):
             backoff_initial=self.backoff_initial,
             backoff_max=self.backoff_max,
         )
+
+    @cached_property
+    def rate_limiter(self) -> rate_limit.AccountRateLimiter | None:
+        """The account's request budget, shared with every hook of the process, and of the deployment
+        when the connection names a ``rate_limit_store``; ``None`` when ``rate_limit_per_minute`` is 0."""
+        settings = self.config.rate_budget
+        if settings.store is not None:
+            try:
+                rate_limit.check_store_client(settings.store)
+            except ImportError as error:
+                raise KoreAIConfigurationError(
+                    f"Kore.ai connection {self.koreai_conn_id!r}: {error}"
+                ) from None
+        return rate_limit.limiter_for(settings)
 
     def get_auth(self) -> KoreAIJWTAuth:
         """The one request signer of this hook (a ``requests`` auth), used by its blocking and its async
@@ -486,9 +501,13 @@ class KoreAIHook(BaseHook):
             return False, str(exc)
         except Exception as exc:
             return False, f"{type(exc).__name__}: {exc}"
+        budget = config.rate_budget.describe()
+        limiter = probe.rate_limiter
+        if limiter is not None and limiter.settings.store is not None and not limiter.uses_store:
+            budget += " (the store is unreachable: each process paces itself until it answers)"
         return True, (
             f"Connected to {config.base_url} as {config.client_id}: "
-            f"{len(lists)} contact list(s) in application {config.iid}."
+            f"{len(lists)} contact list(s) in application {config.iid}. Request budget: {budget}."
         )
 
     # -- the steps of create-or-reuse -------------------------------------------------------------------
@@ -621,9 +640,12 @@ class KoreAIHook(BaseHook):
         read_timeout = self.timeout
         timeouts = (config.connect_timeout, read_timeout)
         budget = budget or self.retry_policy.budget()
+        limiter = self.rate_limiter
 
         def send() -> dict[str, Any]:
             self._check_budget(budget, endpoint)
+            if limiter is not None:
+                limiter.acquire(budget, endpoint)
             try:
                 # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE (psf/requests#3829).
                 response = session.request(
@@ -665,9 +687,12 @@ class KoreAIHook(BaseHook):
         read_timeout = timeout if timeout is not None else self.timeout
         timeouts = httpx.Timeout(read_timeout, connect=min(config.connect_timeout, read_timeout))
         budget = self.retry_policy.budget()
+        limiter = self.rate_limiter
 
         async def send() -> dict[str, Any]:
             self._check_budget(budget, endpoint)
+            if limiter is not None:
+                await limiter.aacquire(budget, endpoint)
             # In a thread: with enforce_jti=False a new reusable token goes to the masker, a blocking call
             # to the supervisor (auth.py holds the rule; single-use tokens are never registered).
             headers = await asyncio.to_thread(self._signer.headers)
