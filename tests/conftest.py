@@ -50,8 +50,12 @@ BASE_URL = "https://platform.kore.ai"
 
 
 def connection_json(**overrides: Any) -> str:
-    """An ``AIRFLOW_CONN_*`` JSON value; ``extra`` overrides are merged into the default extras."""
-    extra = {"iid": IID, "account_id": ACCOUNT_ID}
+    """An ``AIRFLOW_CONN_*`` JSON value; ``extra`` overrides are merged into the default extras.
+
+    The account's request budget is off (``rate_limit_per_minute`` 0): tests that send hundreds of
+    mocked requests would otherwise wait a minute for every 54; the budget has tests of its own.
+    """
+    extra: dict[str, Any] = {"iid": IID, "account_id": ACCOUNT_ID, "rate_limit_per_minute": 0}
     extra.update(overrides.pop("extra", {}))
     conn: dict[str, Any] = {
         "conn_type": "koreai",
@@ -94,6 +98,17 @@ def _fresh_secrets_masker() -> Iterator[None]:
         from tests.compat import reset_secrets_masker
 
         reset_secrets_masker()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_budgets() -> Iterator[None]:
+    """Every test starts with no request budget taken: in production a budget lives as long as its
+    process (or its store), here hundreds of tests share one process."""
+    yield
+    if "airflow_provider_koreai.rate_limit" in sys.modules:
+        from airflow_provider_koreai import rate_limit
+
+        rate_limit.reset()
 
 
 @pytest.fixture

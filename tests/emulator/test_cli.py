@@ -60,7 +60,11 @@ def test_cli_serves_and_stops_cleanly(cli: tuple[subprocess.Popen[str], queue.Qu
         "host": base_url,
         "login": defaults.client_id,
         "password": defaults.client_secret,
-        "extra": {"iid": defaults.iid, "account_id": defaults.account_id},
+        "extra": {
+            "iid": defaults.iid,
+            "account_id": defaults.account_id,
+            "rate_limit_per_minute": defaults.rate_limit_per_minute,
+        },
     }
     assert len(defaults.client_secret) >= 32
     assert re.fullmatch(r"[0-9a-f]{24}", defaults.account_id)
