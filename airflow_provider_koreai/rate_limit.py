@@ -31,7 +31,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -107,7 +107,8 @@ class RateBudgetSettings:
 
     account: str
     requests_per_minute: int
-    store: str | None = None
+    #: May carry the store's password: out of ``repr()``.
+    store: str | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         if not self.requests_per_minute:
