@@ -118,8 +118,10 @@ def test_hooks_of_one_account_share_one_budget_and_other_accounts_have_their_own
     set_connection("koreai_other_account", **budget_of(5, account_id="f" * 24))
     first, second = KoreAIHook().rate_limiter, KoreAIHook("koreai_same_account").rate_limiter
     other = KoreAIHook("koreai_other_account").rate_limiter
-    assert first is not None and first is second
-    assert other is not None and other is not first
+    assert first is not None
+    assert first is second
+    assert other is not None
+    assert other is not first
     set_connection("koreai_unpaced", **budget_of(0))
     assert KoreAIHook("koreai_unpaced").rate_limiter is None
 
@@ -138,7 +140,8 @@ def test_every_request_takes_a_slot_and_a_full_budget_ends_the_call_unsent(
         hook.get_contact_list(LIST_ID)
     assert requests_mock.call_count == 3
     error = raised.value
-    assert error.retryable and not error.outcome_unknown
+    assert error.retryable
+    assert not error.outcome_unknown
     assert "3 requests/minute for account platform.kore.ai/" in str(error)
     assert "Nothing was sent" in str(error)
     assert rate_limit.limiter_for(hook.config.rate_budget).slots_taken == 3  # type: ignore[union-attr]
@@ -154,7 +157,8 @@ def test_the_test_button_takes_a_slot_and_reports_the_budget(
     assert ok, message
     assert "Request budget: 2 requests/minute for account platform.kore.ai/" in message
     assert "in this process" in message
-    assert hook.rate_limiter is not None and hook.rate_limiter.slots_taken == 1
+    assert hook.rate_limiter is not None
+    assert hook.rate_limiter.slots_taken == 1
 
 
 def test_a_request_waits_for_its_slot_within_the_call_budget(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -228,4 +232,5 @@ def test_an_unreachable_store_paces_in_process_with_one_warning(
     message = warnings[0].getMessage()
     assert f"store redis://127.0.0.1:{store.rsplit(':', 1)[1]} is unreachable" in message
     assert "hunter2-store" not in caplog.text
-    assert limiter.slots_taken == 3 and limiter.shared_slots_taken == 0
+    assert limiter.slots_taken == 3
+    assert limiter.shared_slots_taken == 0
