@@ -1,0 +1,65 @@
+"""Run N worker processes against one emulator at once, for the shared-budget tests and benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_workers(
+    workers: int, calls: int, connection: dict[str, Any], timeout: float = 600
+) -> list[dict[str, Any]]:
+    """Start ``workers`` processes with ``connection`` as ``koreai_default``, let them all go at once
+    when every one is ready, and return what each printed."""
+    env = {**os.environ, "AIRFLOW_CONN_KOREAI_DEFAULT": json.dumps(connection)}
+    command = [sys.executable, "-m", "tests.integration.rate_budget_worker", str(calls)]
+    # stderr to files: a worker that logs a lot must never block on a full pipe.
+    logs = [tempfile.TemporaryFile(mode="w+") for _ in range(workers)]
+    processes = [
+        subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        for log in logs
+    ]
+
+    def log_of(index: int) -> str:
+        logs[index].seek(0)
+        return logs[index].read()[-3000:]
+
+    try:
+        for index, process in enumerate(processes):
+            assert process.stdout is not None
+            line = process.stdout.readline().strip()
+            if line != "ready":
+                raise RuntimeError(f"a worker did not start ({line!r}):\n{log_of(index)}")
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = []
+        for index, process in enumerate(processes):
+            out, _ = process.communicate(timeout=timeout)
+            if process.returncode != 0:
+                raise RuntimeError(f"a worker failed ({process.returncode}):\n{log_of(index)}")
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        return results
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+        for log in logs:
+            log.close()
