@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +22,15 @@ def run_workers(
     when every one is ready, and return what each printed."""
     env = {**os.environ, "AIRFLOW_CONN_KOREAI_DEFAULT": json.dumps(connection)}
     command = [sys.executable, "-m", "tests.integration.rate_budget_worker", str(calls)]
-    # stderr to files: a worker that logs a lot must never block on a full pipe.
-    logs = [tempfile.TemporaryFile(mode="w+") for _ in range(workers)]
+    with ExitStack() as stack:
+        # stderr to files: a worker that logs a lot must never block on a full pipe.
+        logs = [stack.enter_context(tempfile.TemporaryFile(mode="w+")) for _ in range(workers)]
+        return _run(command, env, logs, timeout)
+
+
+def _run(
+    command: list[str], env: dict[str, str], logs: Sequence[IO[str]], timeout: float
+) -> list[dict[str, Any]]:
     processes = [
         subprocess.Popen(
             command,
@@ -61,5 +70,3 @@ def run_workers(
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
-        for log in logs:
-            log.close()
