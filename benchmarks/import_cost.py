@@ -30,7 +30,18 @@ PARSE_TIME_MODULES = (
 COMPARISON = ("airflow.providers.http.operators.http",)
 #: Issue 8's goal for each module above.
 GOAL_MS = 5.0
-HEAVY = ("requests", "jwt", "tenacity", "urllib3", "httpx", "pyrate_limiter", "fastapi", "csv")
+HEAVY = (
+    "requests",
+    "jwt",
+    "tenacity",
+    "urllib3",
+    "httpx",
+    "pyrate_limiter",
+    "fastapi",
+    "csv",
+    "redis",
+    "psycopg",
+)
 
 CHILD = """
 import json, sys, time

@@ -20,7 +20,7 @@ import pytest
 #: Packages that a DAG parse must not ask for through our modules.
 HEAVY = (
     *("requests", "jwt", "tenacity", "urllib3", "httpx", "pyrate_limiter", "fastapi", "csv"),
-    *("openlineage", "fsspec"),
+    *("openlineage", "fsspec", "redis", "psycopg", "psycopg_pool"),
 )
 #: The modules DAG files import from us.
 PARSED_BY_DAG_FILES = [

@@ -299,8 +299,9 @@ class AddContactsOperator(KoreAIBaseOperator):
         Templated.
     :param max_invalid_rows: how many invalid rows are tolerated (reported, not sent). Templated.
     :param chunk_size: contacts per request. Not templated.
-    :param requests_per_minute: pace of the requests (Kore.ai allows 60 per minute per account, shared
-        by every Contact Center call); ``None`` disables pacing. Not templated.
+    :param requests_per_minute: a cap on this upload's pace, below the account's request budget (which
+        every request takes a slot of anyway: see the connection's ``rate_limit_*`` extras), to leave
+        room to other tasks; ``None`` (default): as fast as the budget allows. Not templated.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
     :param hook_params: tuning of the hook (``timeout``, ``max_attempts``, ``retry_timeout``...).
 
@@ -529,7 +530,7 @@ class AddContactsOperator(KoreAIBaseOperator):
             self.chunk_size,
             f"at most {self.requests_per_minute} requests per minute"
             if self.requests_per_minute
-            else "no pacing",
+            else "paced by the account's request budget",
         )
 
         # The count before sending: the sensor waits for count_before + rows_sent.
