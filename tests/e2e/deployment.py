@@ -1,10 +1,12 @@
 """A real Airflow deployment on loopback, for ``make e2e``: the four Airflow services (api-server,
-scheduler, dag-processor, triggerer) with the LocalExecutor on SQLite, and the Kore.ai emulator.
+scheduler, dag-processor, triggerer) with the LocalExecutor on SQLite, the Kore.ai emulator enforcing
+Kore.ai's 60 requests per minute, and a ``redis-server`` holding the account's shared request budget.
 
 Every service runs in its own process group, on ports chosen at run time, bound to 127.0.0.1 only
 (scheduler and triggerer with ``--skip-serve-logs``, whose log server would bind every interface). Each
 group is stopped by its id: at the end, on failure, on Ctrl-C / SIGTERM and at interpreter exit. Only the
-``koreai_default`` connection is configured (an environment variable pointing at the emulator).
+``koreai_default`` connection is configured (an environment variable pointing at the emulator, its
+``rate_limit_store`` at the Redis).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from types import FrameType
 from typing import Any
 
 import requests
+
+from tests.stores import RedisServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
@@ -70,6 +74,7 @@ class Deployment:
     api_port: int = field(default_factory=free_port)
     emulator_port: int = field(default_factory=free_port)
     services: list[Service] = field(default_factory=list)
+    redis: RedisServer = field(default_factory=RedisServer)
     # Holds the client secret, and a REST token: never in a repr (pytest prints one on failure).
     connection: dict[str, Any] = field(default_factory=dict, repr=False)
     _token: str | None = field(default=None, repr=False)
@@ -90,6 +95,8 @@ class Deployment:
         from airflow_provider_koreai.emulator import EmulatorSettings
 
         self.connection = EmulatorSettings().airflow_connection(self.emulator_url)
+        # Every task process and the triggerer take their requests' slots from one budget.
+        self.connection["extra"]["rate_limit_store"] = self.redis.url
         env = {
             key: value
             for key, value in os.environ.items()
@@ -140,6 +147,7 @@ class Deployment:
     def stop(self) -> None:
         while self.services:
             self.services.pop().stop()
+        self.redis.stop()
 
     def check_alive(self) -> None:
         for service in self.services:
@@ -148,6 +156,7 @@ class Deployment:
                 raise RuntimeError(f"{service.name} exited with {service.process.returncode}:\n{tail}")
 
     def boot(self, *, ingestion_delay: float, say: Callable[[str], None]) -> None:
+        self.redis.start()
         env = self.env()
         say(f"AIRFLOW_HOME={self.home}: migrating the metadata database")
         subprocess.run(
@@ -185,7 +194,8 @@ class Deployment:
         say(
             "started "
             + ", ".join(f"{s.name} (pid {s.pid})" for s in self.services)
-            + f"; api-server {self.api_url}, emulator {self.emulator_url}"
+            + f"; api-server {self.api_url}, emulator {self.emulator_url}, "
+            + f"redis-server (pid {self.redis.pid}) {self.redis.url}"
         )
         self.wait_for(lambda: requests.get(f"{self.api_url}/api/v2/version", timeout=5).ok, 120, "api-server")
         self.wait_for(

@@ -7,6 +7,8 @@ in one order and then in the reverse order. When every run has ended:
 
 * every run succeeded: manual, scheduled and asset-triggered;
 * at least one task was deferred and the triggerer ran its trigger (its reads reached the emulator);
+* no request drew a 429 from the emulator's 60 per minute: every task process and the triggerer took
+  their slots from the shared budget in Redis;
 * the update tasks' XCom matches the emulator's state;
 * no file under the deployment's logs holds the client secret or a JWT.
 
@@ -166,6 +168,12 @@ def test_every_example_in_a_real_deployment(deployed: Deployment) -> None:
         for dag_id, run_id, _ in failed
     }
     assert not failed, f"runs that did not succeed: {details}"
+
+    # One budget for the whole deployment: no request was refused, however many processes sent them.
+    sent = deployed.emulator("requests")
+    refused = sum(1 for r in sent if r["status"] == 429)
+    assert refused == 0, f"{refused} of {len(sent)} requests drew a 429"
+    say(f"{len(sent)} requests to the emulator's 60/min, 0 x 429: one shared budget (Redis)")
 
     # Deferred at least once, and the triggerer ran the trigger: its reads reached Kore.ai.
     trigger_reads = [
