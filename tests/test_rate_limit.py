@@ -234,3 +234,32 @@ def test_an_unreachable_store_paces_in_process_with_one_warning(
     assert "hunter2-store" not in caplog.text
     assert limiter.slots_taken == 3
     assert limiter.shared_slots_taken == 0
+
+
+def test_operators_and_the_sensor_take_their_slots_from_the_same_budget(
+    set_connection: Callable[..., None], requests_mock: rm.Mocker
+) -> None:
+    """An update task and a poking sensor of one process: two requests, two slots of one budget."""
+    from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
+    from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
+
+    set_connection(**budget_of(10))
+    requests_mock.put(
+        f"{LISTS_URL}/{LIST_ID}", json={"status": "success", "data": {"contactListId": LIST_ID}}
+    )
+    requests_mock.get(f"{LISTS_URL}/{LIST_ID}", json=OK_LIST)
+    update = UpdateContactListOperator(
+        task_id="update", contact_list_id=LIST_ID, name="Renewals", allow_duplicates=False
+    )
+    sensor = ContactListIngestedSensor(
+        task_id="wait", contact_list_id=LIST_ID, expected_count=3, poke_interval=0, timeout=5
+    )
+    ti = mock.MagicMock()
+    ti.get_first_reschedule_date.return_value = None
+    context: dict[str, Any] = {"ti": ti, "params": {}}
+    update.execute(context)  # type: ignore[arg-type]
+    sensor.poke(context)  # type: ignore[arg-type]
+    assert requests_mock.call_count == 2
+    limiter = KoreAIHook().rate_limiter
+    assert limiter is not None
+    assert limiter.slots_taken == 2
