@@ -183,8 +183,11 @@ class AccountRateLimiter:
         """:meth:`acquire` for an event loop: waits with ``asyncio.sleep``; a store's round trip runs
         in a worker thread, so an unreachable store never blocks the triggerer's loop."""
         waited = 0.0
+        # With a store, always in a thread: even while falling back, another thread may hold the lock
+        # for a store round trip. Without one, a reservation is microseconds of memory work.
+        in_thread = self.settings.store is not None
         while True:
-            wait = await asyncio.to_thread(self.reserve) if self.uses_store else self.reserve()
+            wait = await asyncio.to_thread(self.reserve) if in_thread else self.reserve()
             if wait == 0.0:
                 break
             self._check_wait(wait, waited, budget, endpoint)

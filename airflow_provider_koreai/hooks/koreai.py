@@ -75,6 +75,10 @@ class EnsuredContactList(NamedTuple):
 class KoreAIHook(BaseHook):
     """Interact with Kore.ai Contact Center campaign contact lists.
 
+    Every request first takes a slot of the account's request budget (:attr:`rate_limiter`, shared by
+    every hook of the process, or of the deployment with the connection's ``rate_limit_store``), so that
+    tasks wait for their turn instead of drawing Kore.ai's 429s.
+
     :param koreai_conn_id: the ``koreai`` connection to use.
     :param timeout: read timeout in seconds of each request; default: the connection's ``timeout``
         extra, else 30.
