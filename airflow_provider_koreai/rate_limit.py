@@ -32,12 +32,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_koreai.exceptions import KoreAIRateBudgetTimeoutError
 
 if TYPE_CHECKING:
+    import psycopg
     from pyrate_limiter import AbstractBucket, Rate
 
     from airflow_provider_koreai.transport import CallBudget
@@ -225,9 +226,12 @@ class AccountRateLimiter:
             self._leak(bucket, item.timestamp)
             return 0.0
         wait_ms = bucket.waiting(item)
-        if not isinstance(wait_ms, int) or wait_ms < 0:  # pragma: no cover - sync buckets, weight 1
+        if not isinstance(wait_ms, int):  # pragma: no cover - sync buckets
             raise RuntimeError(f"unexpected wait from {type(bucket).__name__}: {wait_ms!r}")
-        return wait_ms / 1000 + WAIT_MARGIN_SECONDS
+        # PostgresBucket refuses a slot, recording no wait, while another process holds its table's lock
+        # (LOCK TABLE ... NOWAIT). Its wait then comes from the N-th newest entry, which is older than
+        # the window (a wait of 0 or below) unless the budget is full: try again after the margin.
+        return max(wait_ms, 0) / 1000 + WAIT_MARGIN_SECONDS
 
     def _leak(self, bucket: AbstractBucket, now_ms: int) -> None:
         """Drop entries older than the window now and then: a budget must not grow with the process's
@@ -334,6 +338,7 @@ def _postgres_bucket(url: str, account: str, rates: list[Rate]) -> AbstractBucke
         max_size=2,
         timeout=STORE_TIMEOUT_SECONDS,
         kwargs={"connect_timeout": max(1, int(STORE_TIMEOUT_SECONDS))},
+        configure=_in_utc,
         open=False,
     )
     try:
@@ -342,6 +347,15 @@ def _postgres_bucket(url: str, account: str, rates: list[Rate]) -> AbstractBucke
     except BaseException:
         pool.close()
         raise
+
+
+def _in_utc(connection: psycopg.Connection[Any]) -> None:
+    """Every session of the pool in UTC. ``PostgresBucket`` stores its entries as ``TIMESTAMP`` without a
+    zone, converted in the session's time zone: sessions in different zones (``PGTZ``, a role's or a
+    database's ``TimeZone``) or one zone across a daylight-saving change would count each other's slots
+    hours off, outside the window or an hour ahead."""
+    connection.execute("SET TIME ZONE 'UTC'")
+    connection.commit()
 
 
 _STORE_BUCKETS: dict[str, Callable[[str, str, list[Rate]], AbstractBucket]] = {

@@ -1,13 +1,15 @@
-"""Real rate-budget stores for tests and benchmarks: a ``redis-server`` on 127.0.0.1 and a free port, in
-a temporary directory, stopped by its PID.
+"""Real rate-budget stores for tests and benchmarks: a ``redis-server`` or a PostgreSQL server on
+127.0.0.1 and a free port, in a temporary directory, stopped by its PID.
 
-``redis-server`` comes from the Debian package (``.ci/run`` and ``make test`` install it). Nothing is
-persisted: no RDB or AOF file, and the directory is removed when the server stops.
+``redis-server`` and PostgreSQL come from the Debian packages ``redis-server`` and ``postgresql``
+(``.ci/run`` installs them). Nothing is persisted: no RDB or AOF file, no fsync, and the directory is
+removed when the server stops.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -15,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from types import TracebackType
+from typing import Any
 
 REDIS_SERVER = "redis-server"
 
@@ -105,6 +108,206 @@ class RedisServer:
             self._dir = None
 
     def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------------
+
+POSTGRES_LIB = "/usr/lib/postgresql"
+#: PostgreSQL refuses to run as root: as root, the server runs as the Debian package's system user.
+POSTGRES_USER = "postgres"
+
+
+def postgres_bin_dir() -> str | None:
+    """The ``bin`` directory of the newest PostgreSQL the Debian packages installed
+    (``/usr/lib/postgresql/<version>/bin``), or ``None``."""
+    versions: list[tuple[float, str]] = []
+    try:
+        names = os.listdir(POSTGRES_LIB)
+    except OSError:
+        return None
+    for name in names:
+        bin_dir = os.path.join(POSTGRES_LIB, name, "bin")
+        if not all(os.access(os.path.join(bin_dir, tool), os.X_OK) for tool in ("initdb", "postgres")):
+            continue
+        try:
+            versions.append((float(name), bin_dir))
+        except ValueError:
+            continue
+    return max(versions)[1] if versions else None
+
+
+def postgres_available() -> bool:
+    """Whether :class:`PostgresServer` can start here: the binaries, and (as root) the system user."""
+    if postgres_bin_dir() is None:
+        return False
+    if os.geteuid() != 0:
+        return True
+    try:
+        pwd.getpwnam(POSTGRES_USER)
+    except KeyError:
+        return False
+    return True
+
+
+class PostgresServer:
+    """``with PostgresServer() as postgres: postgres.url``: a throwaway PostgreSQL on loopback.
+
+    ``initdb`` into a temporary directory, then ``postgres`` on 127.0.0.1 and a free port (or ``port``:
+    a server started again where one was stopped), its socket in the same directory, without fsync.
+    Connections over TCP authenticate with ``password`` when one is given (SCRAM), else are trusted.
+    As root, both run as the ``postgres`` system user; otherwise as the current user.
+    """
+
+    def __init__(self, password: str | None = None, port: int = 0, startup_timeout: float = 30.0) -> None:
+        self.password = password
+        self.port = port
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self._dir: str | None = None
+
+    @property
+    def url(self) -> str:
+        auth = f"{POSTGRES_USER}:{self.password}" if self.password else POSTGRES_USER
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> PostgresServer:
+        bin_dir = postgres_bin_dir()
+        if bin_dir is None:
+            raise RuntimeError(f"PostgreSQL is not installed (Debian package postgresql, {POSTGRES_LIB})")
+        as_user = self._run_as()
+        self._dir = tempfile.mkdtemp(prefix="koreai-postgres-")
+        if as_user is not None:
+            os.chown(self._dir, as_user.pw_uid, as_user.pw_gid)
+        data = os.path.join(self._dir, "data")
+        log_path = os.path.join(self._dir, "server.log")
+        initdb = [
+            os.path.join(bin_dir, "initdb"),
+            "--pgdata",
+            data,
+            "--username",
+            POSTGRES_USER,
+            "--encoding",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+            "--auth-local",
+            "trust",
+        ]
+        if self.password:
+            pwfile = os.path.join(self._dir, "password")
+            with open(pwfile, "w") as file:
+                file.write(self.password + "\n")
+            if as_user is not None:
+                os.chown(pwfile, as_user.pw_uid, as_user.pw_gid)
+            initdb += ["--auth-host", "scram-sha-256", "--pwfile", pwfile]
+        else:
+            initdb += ["--auth-host", "trust"]
+        run_as = self._popen_user(as_user)
+        done = subprocess.run(initdb, cwd=self._dir, capture_output=True, check=False, **run_as)
+        if done.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"initdb failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
+        if not self.port:
+            self.port = free_port()
+        with open(log_path, "wb") as log_file:
+            self.process = subprocess.Popen(
+                [
+                    os.path.join(bin_dir, "postgres"),
+                    "-D",
+                    data,
+                    "-k",
+                    self._dir,
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                ],
+                cwd=self._dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                **run_as,
+            )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            if self.ready():
+                return self
+            time.sleep(0.05)
+        with open(log_path, errors="replace") as log_file:
+            tail = log_file.read()[-2000:]
+        self.stop()
+        raise RuntimeError(f"postgres did not accept connections on 127.0.0.1:{self.port}:\n{tail}")
+
+    def ready(self) -> bool:
+        """Whether the server accepts connections: its ``postmaster.pid`` says ``ready`` (PostgreSQL 10+
+        writes the status on its 8th line), read without a client library or a password."""
+        if self._dir is None:
+            return False
+        try:
+            with open(os.path.join(self._dir, "data", "postmaster.pid")) as file:
+                lines = file.read().splitlines()
+        except OSError:
+            return False
+        return len(lines) >= 8 and lines[7].strip() == "ready"
+
+    def stop(self) -> None:
+        """SIGINT by PID (PostgreSQL's fast shutdown: ends every session), then SIGKILL if it has not
+        exited 10 s later; the directory is removed."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.kill(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    @staticmethod
+    def _run_as() -> pwd.struct_passwd | None:
+        if os.geteuid() != 0:
+            return None
+        try:
+            return pwd.getpwnam(POSTGRES_USER)
+        except KeyError:
+            raise RuntimeError(
+                f"PostgreSQL does not run as root, and there is no {POSTGRES_USER!r} user to run it as "
+                "(the Debian package postgresql creates it)"
+            ) from None
+
+    @staticmethod
+    def _popen_user(user: pwd.struct_passwd | None) -> dict[str, Any]:
+        """``Popen`` arguments running the child as ``user`` (its PID is then the server's own, unlike
+        with ``runuser``, which would stand between us and the server)."""
+        if user is None:
+            return {}
+        env = {**os.environ, "HOME": user.pw_dir, "USER": user.pw_name, "LOGNAME": user.pw_name}
+        return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": [], "env": env}
+
+    def __enter__(self) -> PostgresServer:
         return self.start()
 
     def __exit__(
