@@ -14,6 +14,8 @@ import sys
 import time
 
 LIST_ID = "cl-demo-renewals-due"  # seeded by the emulator
+#: Starts the lines meant for the parent: Airflow itself may print to stdout (3.0 logs its plugins there).
+MARKER = "koreai-worker:"
 
 
 def main(calls: int) -> dict[str, object]:
@@ -22,7 +24,7 @@ def main(calls: int) -> dict[str, object]:
 
     hook = KoreAIHook()
     limiter = hook.rate_limiter  # reads the connection before the start, as a task would at its start
-    print("ready", flush=True)
+    print(MARKER, "ready", flush=True)
     sys.stdin.readline()
     started = time.monotonic()
     succeeded, errors = 0, []
@@ -42,4 +44,4 @@ def main(calls: int) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(int(sys.argv[1]))), flush=True)
+    print(MARKER, json.dumps(main(int(sys.argv[1]))), flush=True)

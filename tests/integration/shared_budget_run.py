@@ -12,6 +12,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
+from tests.integration.rate_budget_worker import MARKER
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -51,9 +53,11 @@ def _run(
     try:
         for index, process in enumerate(processes):
             assert process.stdout is not None
-            line = process.stdout.readline().strip()
-            if line != "ready":
-                raise RuntimeError(f"a worker did not start ({line!r}):\n{log_of(index)}")
+            # Other lines may come first (Airflow 3.0 prints its plugins' setup); EOF means it died.
+            while (line := process.stdout.readline()) and line.split() != [MARKER, "ready"]:
+                pass
+            if not line:
+                raise RuntimeError(f"a worker did not start:\n{log_of(index)}")
         for process in processes:
             assert process.stdin is not None
             process.stdin.write("go\n")
@@ -63,7 +67,10 @@ def _run(
             out, _ = process.communicate(timeout=timeout)
             if process.returncode != 0:
                 raise RuntimeError(f"a worker failed ({process.returncode}):\n{log_of(index)}")
-            results.append(json.loads(out.strip().splitlines()[-1]))
+            reports = [line for line in out.splitlines() if line.startswith(MARKER)]
+            if not reports:
+                raise RuntimeError(f"a worker reported nothing:\n{out[-2000:]}\n{log_of(index)}")
+            results.append(json.loads(reports[-1].removeprefix(MARKER)))
         return results
     finally:
         for process in processes:
