@@ -337,8 +337,18 @@ def _postgres_bucket(url: str, account: str, rates: list[Rate]) -> AbstractBucke
         min_size=1,
         max_size=2,
         timeout=STORE_TIMEOUT_SECONDS,
-        kwargs={"connect_timeout": max(1, int(STORE_TIMEOUT_SECONDS))},
-        configure=_in_utc,
+        kwargs={
+            "connect_timeout": max(1, int(STORE_TIMEOUT_SECONDS)),
+            # psycopg has no client-side timeout on a query: these bound a host or a network that
+            # vanishes mid-query (keepalive probes after 2 s of silence, 1 s apart, 3 unanswered, and
+            # sent data unacknowledged for as long) to seconds instead of forever.
+            "keepalives": 1,
+            "keepalives_idle": 2,
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+            "tcp_user_timeout": int(STORE_TIMEOUT_SECONDS * 1000),
+        },
+        configure=_configure_session,
         open=False,
     )
     try:
@@ -349,12 +359,17 @@ def _postgres_bucket(url: str, account: str, rates: list[Rate]) -> AbstractBucke
         raise
 
 
-def _in_utc(connection: psycopg.Connection[Any]) -> None:
-    """Every session of the pool in UTC. ``PostgresBucket`` stores its entries as ``TIMESTAMP`` without a
-    zone, converted in the session's time zone: sessions in different zones (``PGTZ``, a role's or a
-    database's ``TimeZone``) or one zone across a daylight-saving change would count each other's slots
-    hours off, outside the window or an hour ahead."""
+def _configure_session(connection: psycopg.Connection[Any]) -> None:
+    """Every session of the pool in UTC, its statements bounded by the store timeout.
+
+    ``PostgresBucket`` stores its entries as ``TIMESTAMP`` without a zone, converted in the session's time
+    zone: sessions in different zones (``PGTZ``, a role's or a database's ``TimeZone``) or one zone across
+    a daylight-saving change would count each other's slots hours off, outside the window or an hour
+    ahead. A statement held up on the server (an overloaded database) ends after
+    :data:`STORE_TIMEOUT_SECONDS`, which counts as the store being unreachable.
+    """
     connection.execute("SET TIME ZONE 'UTC'")
+    connection.execute(f"SET statement_timeout = {int(STORE_TIMEOUT_SECONDS * 1000)}")
     connection.commit()
 
 

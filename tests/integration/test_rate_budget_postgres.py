@@ -132,6 +132,26 @@ def test_sessions_in_other_time_zones_count_the_same_slots(
     assert in_tokyo.shared_slots_taken == 0
 
 
+def test_the_pools_sessions_cannot_hang_a_task(
+    postgres: PostgresServer, account: str, limiters: list[AccountRateLimiter]
+) -> None:
+    """psycopg has no client-side query timeout: the store's sessions carry a statement timeout, TCP
+    keepalives and a TCP user timeout, so that a database or a network that stops answering costs
+    seconds (then the in-process budget), not a task stuck for ever."""
+    limiter = AccountRateLimiter(RateBudgetSettings(account, 3, store=postgres.url))
+    limiters.append(limiter)
+    assert limiter.reserve() == 0.0
+    with limiter._shared_bucket().pool.connection() as conn:  # type: ignore[attr-defined]
+        settings = conn.execute("SELECT current_setting('statement_timeout'), current_setting('TimeZone')")
+        assert settings.fetchone() == ("2s", "UTC")
+        parameters = conn.info.get_parameters()
+    assert parameters["keepalives"] == "1"
+    silent = int(parameters["keepalives_idle"])
+    silent += int(parameters["keepalives_count"]) * int(parameters["keepalives_interval"])
+    assert silent <= 10  # seconds before a silent peer counts as gone
+    assert parameters["tcp_user_timeout"] == "2000"
+
+
 # -- contention for the table lock ----------------------------------------------------------------------
 
 
