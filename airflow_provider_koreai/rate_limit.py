@@ -20,6 +20,9 @@ A store that cannot be reached must never fail a task: the first failure logs on
 requests are paced in the process (as without a store) until the store answers again, tried every
 :data:`STORE_RETRY_SECONDS`. ``pyrate_limiter``, ``redis`` and ``psycopg`` load on first use, in the
 process that sends a request: never while the DAG processor parses a DAG file.
+
+:func:`pacer` is the other, narrower pace: a cap on one upload's chunks below the account's budget
+(``AddContactsOperator(requests_per_minute=...)``), to leave room to other tasks.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from airflow_provider_koreai import validation
 from airflow_provider_koreai.exceptions import KoreAIRateBudgetTimeoutError
 
 if TYPE_CHECKING:
@@ -45,9 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The URL schemes ``rate_limit_store`` accepts, by store.
-REDIS_SCHEMES = ("redis", "rediss", "unix")
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 #: How long one store operation (connect, command) may take before the store counts as unreachable.
 STORE_TIMEOUT_SECONDS = 2.0
 #: After a store failure, requests are paced in the process this long before the store is tried again.
@@ -63,11 +64,10 @@ LOGGED_WAIT_SECONDS = 1.0
 def store_kind(url: str) -> str:
     """``"redis"`` or ``"postgresql"``, by the URL's scheme; ``ValueError`` names the accepted schemes."""
     scheme = urlsplit(url).scheme.lower()
-    if scheme in REDIS_SCHEMES:
-        return "redis"
-    if scheme in POSTGRES_SCHEMES:
-        return "postgresql"
-    accepted = ", ".join(f"{name}://" for name in REDIS_SCHEMES + POSTGRES_SCHEMES)
+    for kind, store in STORES.items():
+        if scheme in store.schemes:
+            return kind
+    accepted = ", ".join(f"{name}://" for store in STORES.values() for name in store.schemes)
     raise ValueError(f"must be a Redis or PostgreSQL URL ({accepted}), got scheme {scheme or 'none'!r}")
 
 
@@ -87,8 +87,6 @@ def redacted(url: str) -> str:
 
 def store_password(url: str) -> str | None:
     """The password in a store URL (userinfo or a ``password=`` query parameter), for the masker."""
-    from urllib.parse import parse_qs, unquote
-
     parts = urlsplit(url)
     if parts.password:
         return unquote(parts.password)
@@ -256,7 +254,7 @@ class AccountRateLimiter:
     def _shared_bucket(self) -> AbstractBucket:
         if self._shared is None:
             assert self.settings.store is not None
-            self._shared = _STORE_BUCKETS[store_kind(self.settings.store)](
+            self._shared = STORES[store_kind(self.settings.store)].bucket(
                 self.settings.store, self.settings.account, self._rates()
             )
         return self._shared
@@ -373,9 +371,21 @@ def _configure_session(connection: psycopg.Connection[Any]) -> None:
     connection.commit()
 
 
-_STORE_BUCKETS: dict[str, Callable[[str, str, list[Rate]], AbstractBucket]] = {
-    "redis": _redis_bucket,
-    "postgresql": _postgres_bucket,
+class Store(NamedTuple):
+    """What one kind of store needs: its URL schemes, the extra that installs its client (and the
+    modules that client is made of), and how a bucket is built in it."""
+
+    schemes: tuple[str, ...]
+    extra: str
+    modules: tuple[str, ...]
+    bucket: Callable[[str, str, list[Rate]], AbstractBucket]
+
+
+STORES: dict[str, Store] = {
+    "redis": Store(("redis", "rediss", "unix"), "redis", ("redis",), _redis_bucket),
+    "postgresql": Store(
+        ("postgresql", "postgres"), "postgres", ("psycopg", "psycopg_pool"), _postgres_bucket
+    ),
 }
 
 # -- one limiter per account and settings, per process ---------------------------------------------------
@@ -416,31 +426,45 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def required_package(url: str) -> str:
-    """The extra that installs a store's client, for the error of a missing one."""
-    return {"redis": "redis", "postgresql": "postgres"}[store_kind(url)]
-
-
 def check_store_client(url: str) -> None:
     """Raise ``ImportError`` naming the extra to install when the store's client is missing (asked
     before the first request, so a worker image without it fails loudly rather than pacing alone)."""
     import importlib.util
 
-    modules = {"redis": ("redis",), "postgresql": ("psycopg", "psycopg_pool")}[store_kind(url)]
-    for module in modules:
+    store = STORES[store_kind(url)]
+    for module in store.modules:
         if importlib.util.find_spec(module) is None:
             raise ImportError(
                 f"the rate_limit_store {redacted(url)} needs the {module!r} package: install "
-                f"'airflow-provider-koreai[{required_package(url)}]' on every worker and triggerer"
+                f"'airflow-provider-koreai[{store.extra}]' on every worker and triggerer"
             )
 
 
+def pacer(requests_per_minute: int | None) -> Callable[[], None]:
+    """A blocking cap on one sequence of requests (an upload's chunks), below the account's budget: a
+    sliding window of ``pyrate-limiter`` in memory, or a no-op when no rate is given."""
+    if requests_per_minute is None:
+        return lambda: None
+    rate = validation.whole_number(requests_per_minute, "requests_per_minute", minimum=1)
+    from pyrate_limiter import Duration, Limiter, Rate
+
+    limiter = Limiter(Rate(rate, Duration.MINUTE))
+
+    def wait_for_slot() -> None:
+        limiter.try_acquire("koreai", blocking=True)
+
+    return wait_for_slot
+
+
 __all__ = [
+    "STORES",
     "AccountRateLimiter",
     "RateBudgetSettings",
+    "Store",
     "bucket_key",
     "check_store_client",
     "limiter_for",
+    "pacer",
     "redacted",
     "reset",
     "store_kind",

@@ -1,5 +1,5 @@
-"""How a call to Kore.ai survives the network: which failures are retried, for how long, at what pace,
-and what a request that never got an answer means.
+"""How a call to Kore.ai survives the network: which failures are retried, for how long, and what a
+request that never got an answer means (the pace of requests is :mod:`~airflow_provider_koreai.rate_limit`'s).
 
 The hook's ``requests`` session (worker) and its ``httpx`` client (triggerer) both use this module, so
 they retry by the same rule within the same budget, and describe a dropped connection the same way:
@@ -11,10 +11,9 @@ they retry by the same rule within the same budget, and describe a dropped conne
   past it, and no request of the call starts after it, so a call ends within ``retry_timeout`` plus one
   request timeout;
 * :class:`RetryPolicy`, which builds tenacity's ``Retrying`` and ``AsyncRetrying`` from them;
-* :func:`transport_error`, one message per kind of failure (TLS, never sent, outcome unknown);
-* :func:`pacer`, the client-side pace of a long sequence of requests.
+* :func:`transport_error`, one message per kind of failure (TLS, never sent, outcome unknown).
 
-``tenacity``, ``requests``, ``httpx`` and ``pyrate_limiter`` load on first use: the hook module is
+``tenacity``, ``requests`` and ``httpx`` load on first use: the hook module is
 imported by DAG files that never send a request.
 """
 
@@ -27,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_koreai import __version__, validation
+from airflow_provider_koreai import __version__
 from airflow_provider_koreai.exceptions import (
     KoreAIError,
     KoreAIRateBudgetTimeoutError,
@@ -278,19 +277,3 @@ def httpx_verify(verify: bool | str) -> ssl.SSLContext | bool:
     if os.path.isdir(verify):
         return ssl.create_default_context(capath=verify)
     return ssl.create_default_context(cafile=verify)
-
-
-def pacer(requests_per_minute: int | None) -> Callable[[], None]:
-    """A blocking client-side rate limit for a sequence of requests (a token bucket from
-    ``pyrate-limiter``), or a no-op when no rate is given."""
-    if requests_per_minute is None:
-        return lambda: None
-    rate = validation.whole_number(requests_per_minute, "requests_per_minute", minimum=1)
-    from pyrate_limiter import Duration, Limiter, Rate
-
-    limiter = Limiter(Rate(rate, Duration.MINUTE))
-
-    def wait_for_slot() -> None:
-        limiter.try_acquire("koreai", blocking=True)
-
-    return wait_for_slot

@@ -16,7 +16,11 @@ import pytest
 import requests_mock as rm
 
 from airflow_provider_koreai import rate_limit
-from airflow_provider_koreai.exceptions import KoreAIConfigurationError, KoreAIRateBudgetTimeoutError
+from airflow_provider_koreai.exceptions import (
+    KoreAIConfigurationError,
+    KoreAIRateBudgetTimeoutError,
+    KoreAIValidationError,
+)
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.rate_limit import AccountRateLimiter, RateBudgetSettings
 from airflow_provider_koreai.transport import CallBudget
@@ -105,6 +109,12 @@ def test_a_missing_store_client_is_a_configuration_error_naming_the_extra_to_ins
     ):
         KoreAIHook().get_contact_list(LIST_ID)
     assert requests_mock.call_count == 0
+
+
+def test_an_uploads_own_cap_is_checked_and_none_means_no_cap() -> None:
+    rate_limit.pacer(None)()  # no cap: returns at once
+    with pytest.raises(KoreAIValidationError, match="requests_per_minute"):
+        rate_limit.pacer(0)
 
 
 # -- one budget per account and process -------------------------------------------------------------------

@@ -17,7 +17,6 @@ from airflow_provider_koreai.exceptions import (
     KoreAIRateLimitedError,
     KoreAIServerError,
     KoreAITransportError,
-    KoreAIValidationError,
 )
 from airflow_provider_koreai.transport import CallBudget, RetryPolicy, SendFailure
 
@@ -157,9 +156,3 @@ def test_each_failure_says_whether_the_change_was_applied() -> None:
     unknown = str(failed(SendFailure.OUTCOME_UNKNOWN))
     assert "may or may not have been applied" in unknown
     assert "not idempotent: check Kore.ai before running it again" in unknown
-
-
-def test_pacing() -> None:
-    transport.pacer(None)()  # no pacing: returns at once
-    with pytest.raises(KoreAIValidationError, match="requests_per_minute"):
-        transport.pacer(0)

@@ -438,7 +438,7 @@ class KoreAIHook(BaseHook):
         """
         name = validation.contact_list_name(contact_list_name, field="contact_list_name")
         size = validation.whole_number(chunk_size, "chunk_size", minimum=1, allow_text=False)
-        pace = transport.pacer(requests_per_minute)
+        pace = rate_limit.pacer(requests_per_minute)
         path = ADD_CONTACTS_PATH.format(iid=quote(self.config.iid, safe=""))
         rows_sent = chunks_sent = 0
         iterator = iter(records)
