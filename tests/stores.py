@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 REDIS_SERVER = "redis-server"
 
@@ -32,22 +32,61 @@ def redis_available() -> bool:
     return shutil.which(REDIS_SERVER) is not None
 
 
-class RedisServer:
-    """``with RedisServer() as redis: redis.url``: a throwaway Redis on loopback."""
+class LoopbackServer:
+    """A server process of a test, in a temporary directory of its own: started by :meth:`start`, stopped
+    by its PID with :attr:`STOP_SIGNAL` (then SIGKILL if it has not exited 10 s later), directory removed;
+    also as a context manager."""
 
-    def __init__(self, startup_timeout: float = 10.0) -> None:
-        self.startup_timeout = startup_timeout
-        self.port = 0
+    #: The signal of a clean, quick shutdown of this server.
+    STOP_SIGNAL = signal.SIGTERM
+
+    def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self._dir: str | None = None
 
     @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.kill(process.pid, self.STOP_SIGNAL)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class RedisServer(LoopbackServer):
+    """``with RedisServer() as redis: redis.url``: a throwaway Redis on loopback."""
+
+    def __init__(self, startup_timeout: float = 10.0) -> None:
+        super().__init__()
+        self.startup_timeout = startup_timeout
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
         binary = shutil.which(REDIS_SERVER)
@@ -93,31 +132,6 @@ class RedisServer:
         except OSError:
             return False
 
-    def stop(self) -> None:
-        """SIGTERM by PID, then SIGKILL if it has not exited 10 s later; the directory is removed."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 # -- PostgreSQL -----------------------------------------------------------------------------------------
 
@@ -158,30 +172,28 @@ def postgres_available() -> bool:
     return True
 
 
-class PostgresServer:
+class PostgresServer(LoopbackServer):
     """``with PostgresServer() as postgres: postgres.url``: a throwaway PostgreSQL on loopback.
 
     ``initdb`` into a temporary directory, then ``postgres`` on 127.0.0.1 and a free port (or ``port``:
     a server started again where one was stopped), its socket in the same directory, without fsync.
     Connections over TCP authenticate with ``password`` when one is given (SCRAM), else are trusted.
-    As root, both run as the ``postgres`` system user; otherwise as the current user.
+    As root, both run as the ``postgres`` system user; otherwise as the current user. Stopped with
+    SIGINT, PostgreSQL's fast shutdown (it ends every session).
     """
 
+    STOP_SIGNAL = signal.SIGINT
+
     def __init__(self, password: str | None = None, port: int = 0, startup_timeout: float = 30.0) -> None:
+        super().__init__()
         self.password = password
         self.port = port
         self.startup_timeout = startup_timeout
-        self.process: subprocess.Popen[bytes] | None = None
-        self._dir: str | None = None
 
     @property
     def url(self) -> str:
         auth = f"{POSTGRES_USER}:{self.password}" if self.password else POSTGRES_USER
         return f"postgresql://{auth}@127.0.0.1:{self.port}/postgres"
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
 
     def start(self) -> PostgresServer:
         bin_dir = postgres_bin_dir()
@@ -271,21 +283,6 @@ class PostgresServer:
             return False
         return len(lines) >= 8 and lines[7].strip() == "ready"
 
-    def stop(self) -> None:
-        """SIGINT by PID (PostgreSQL's fast shutdown: ends every session), then SIGKILL if it has not
-        exited 10 s later; the directory is removed."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.kill(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-
     @staticmethod
     def _run_as() -> pwd.struct_passwd | None:
         if os.geteuid() != 0:
@@ -306,14 +303,3 @@ class PostgresServer:
             return {}
         env = {**os.environ, "HOME": user.pw_dir, "USER": user.pw_name, "LOGNAME": user.pw_name}
         return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": [], "env": env}
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
