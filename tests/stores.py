@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -50,6 +51,17 @@ class LoopbackServer:
 
     def start(self) -> Self:
         raise NotImplementedError
+
+    def _wait_until(self, ready: Callable[[], bool], timeout: float) -> bool:
+        """Whether ``ready()`` came true within ``timeout`` seconds, while the process lives."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                return False
+            if ready():
+                return True
+            time.sleep(0.05)
+        return False
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -113,13 +125,8 @@ class RedisServer(LoopbackServer):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if self.ping():
-                return self
-            time.sleep(0.05)
+        if self._wait_until(self.ping, self.startup_timeout):
+            return self
         self.stop()
         raise RuntimeError(f"redis-server did not answer on 127.0.0.1:{self.port}")
 
@@ -259,13 +266,8 @@ class PostgresServer(LoopbackServer):
                 stderr=subprocess.STDOUT,
                 **run_as,
             )
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if self.ready():
-                return self
-            time.sleep(0.05)
+        if self._wait_until(self.ready, self.startup_timeout):
+            return self
         with open(log_path, errors="replace") as log_file:
             tail = log_file.read()[-2000:]
         self.stop()
