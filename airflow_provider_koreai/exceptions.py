@@ -2,8 +2,17 @@
 
 One small hierarchy so that callers can tell apart what they must fix (bad arguments, a misconfigured
 connection, credentials Kore.ai refuses, an unknown list) from what may pass by itself (rate limit,
-server errors, a dropped connection). Operators use :attr:`KoreAIError.retryable` to decide whether an
-Airflow task retry can help at all.
+server errors, a dropped connection).
+
+Three properties, one meaning each, say what may be done about an error (the docs' "Errors and retries"
+page has the table):
+
+* :attr:`KoreAIError.retry_within_call`: the hook sends the request again within the same call, while
+  its ``retry_timeout`` lasts, if that is safe (see ``outcome_unknown``);
+* :attr:`KoreAIError.outcome_unknown`: the request may have reached Kore.ai and been applied, so a write
+  that is not safe to repeat is never sent again blindly;
+* :attr:`KoreAIError.retryable`: an Airflow task retry may help without anybody changing anything;
+  otherwise the operators fail the task for good (``AirflowFailException``).
 
 Every message names what failed and what to do about it, and never contains the client secret or a
 token: errors carry the HTTP method and path (tokens never travel in URLs), Kore.ai's own message and
@@ -18,8 +27,13 @@ from airflow.providers.common.compat.sdk import AirflowException
 class KoreAIError(AirflowException):
     """Base class of every error this provider raises."""
 
-    #: Whether trying the same call again later can succeed without anybody changing anything.
+    #: An Airflow task retry may help, without anybody changing anything.
     retryable: bool = False
+    #: The hook sends the request again within the same call (and its ``retry_timeout``), unless the
+    #: request is not safe to repeat and :attr:`outcome_unknown` is true.
+    retry_within_call: bool = False
+    #: The request may have reached Kore.ai and been applied: the change may or may not have been made.
+    outcome_unknown: bool = False
 
 
 class KoreAIConfigurationError(KoreAIError):
@@ -85,9 +99,11 @@ class KoreAIRequestRejectedError(KoreAIAPIError):
 
 
 class KoreAIRateLimitedError(KoreAIAPIError):
-    """429: the account's per-minute budget is used up. ``retry_after`` is Kore.ai's hint, in seconds."""
+    """429: the account's per-minute budget is used up. ``retry_after`` is Kore.ai's hint, in seconds.
+    Nothing was applied; the hook waits and sends again while the call's ``retry_timeout`` lasts."""
 
     retryable = True
+    retry_within_call = True
 
     def __init__(
         self,
@@ -104,9 +120,12 @@ class KoreAIRateLimitedError(KoreAIAPIError):
 
 
 class KoreAIServerError(KoreAIAPIError):
-    """5xx: Kore.ai (or a proxy in front of it) failed."""
+    """5xx: Kore.ai (or a proxy in front of it) failed. It may have applied the request before failing,
+    so only a request that is safe to repeat is sent again within the call."""
 
     retryable = True
+    retry_within_call = True
+    outcome_unknown = True
 
 
 class KoreAIUnexpectedResponseError(KoreAIAPIError):
@@ -115,27 +134,38 @@ class KoreAIUnexpectedResponseError(KoreAIAPIError):
 
 
 class KoreAITransportError(KoreAIError):
-    """No usable response arrived: connection refused, dropped or timed out.
+    """No usable response arrived: connection refused, dropped or timed out, TLS refused.
 
-    ``outcome_unknown`` is true when the request may have reached Kore.ai (read timeout, connection
-    dropped after sending): the change may or may not have been applied.
+    :param outcome_unknown: the request may have reached Kore.ai (read timeout, connection dropped after
+        sending): the change may or may not have been applied.
+    :param retry_within_call: whether sending again within the call can help (not after a TLS failure or a
+        request that could not be built).
+    :param retryable: whether an Airflow task retry can help.
     """
 
-    retryable = True
-
-    def __init__(self, message: str, *, endpoint: str, outcome_unknown: bool) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        outcome_unknown: bool,
+        retry_within_call: bool = True,
+        retryable: bool = True,
+    ) -> None:
         self.endpoint = endpoint
         self.outcome_unknown = outcome_unknown
+        self.retry_within_call = retry_within_call
+        self.retryable = retryable
         super().__init__(message)
 
 
 class KoreAIRateBudgetTimeoutError(KoreAITransportError):
     """The account's request budget (:mod:`~airflow_provider_koreai.rate_limit`) had no free slot within
     the call's ``retry_timeout``: the request was not sent. Waiting longer within the call is what the
-    budget forbids, so the call ends; a later task try may find the budget free (``retryable``)."""
+    budget forbids, so the call ends; a later task try may find the budget free."""
 
     def __init__(self, message: str, *, endpoint: str) -> None:
-        super().__init__(message, endpoint=endpoint, outcome_unknown=False)
+        super().__init__(message, endpoint=endpoint, outcome_unknown=False, retry_within_call=False)
 
 
 class KoreAIContactListExistsError(KoreAIError):
@@ -211,11 +241,6 @@ class KoreAIPartialUploadError(KoreAIError):
             f"{cause} Upload to Kore.ai list {contact_list_name!r} stopped at chunk {chunks_accepted + 1}: "
             f"{failed} (the failed chunk) {fate}; {accepted}; {unsent}.{advice}"
         )
-
-    @property
-    def rows_in_doubt(self) -> int:
-        """Rows that may or may not have been added: the failed chunk's, when its outcome is unknown."""
-        return self.rows_failed if self.outcome_unknown else 0
 
     def in_source(
         self, failed_from: str, failed_to: str, accepted_through: str | None

@@ -45,6 +45,18 @@ SETTLED = "settled"
 
 
 @dataclass(frozen=True)
+class ContactCount:
+    """One reading of a list, as :meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.count_contacts`
+    and its async twin return it: what the ingestion rule needs, parsed and checked by the hook."""
+
+    contact_list_id: str
+    #: Kore.ai's ``totalRecordCount``: contacts ingested so far.
+    total_record_count: int
+    #: The list's ``allowDuplicates`` as Kore.ai reports it; ``None`` when it does not say.
+    allow_duplicates: bool | None
+
+
+@dataclass(frozen=True)
 class IngestionVerdict:
     """Why the wait ended, and with which count; ``as_dict()`` is what the sensor pushes to XCom."""
 
@@ -89,7 +101,6 @@ class IngestionWatch:
     #: The last ``settle_polls + 1`` reads, oldest first.
     recent: list[int] = field(default_factory=list)
     moved: bool = False
-    reads: int = 0
 
     def observe(self, count: int, *, allow_duplicates: bool | None) -> IngestionVerdict | None:
         """Record one read; the verdict if the wait is over, else ``None``.
@@ -97,7 +108,6 @@ class IngestionWatch:
         ``allow_duplicates`` is the list's ``allowDuplicates`` as Kore.ai reports it (``None``: unknown,
         treated like ``True``: the count must move before it can settle).
         """
-        self.reads += 1
         if self.baseline_count is None:
             # No baseline from the sender: the first count seen stands in for it.
             self.baseline_count = count
@@ -163,7 +173,6 @@ class IngestionWatch:
             "settle_polls": self.settle_polls,
             "recent": list(self.recent),
             "moved": self.moved,
-            "reads": self.reads,
         }
 
     @classmethod
@@ -174,11 +183,4 @@ class IngestionWatch:
             settle_polls=None if state.get("settle_polls") is None else int(state["settle_polls"]),
             recent=[int(c) for c in state.get("recent") or []],
             moved=bool(state.get("moved")),
-            reads=int(state.get("reads") or 0),
         )
-
-
-def allow_duplicates_of(contact_list: dict[str, Any]) -> bool | None:
-    """The list's duplicate policy as Kore.ai reports it, ``None`` when it does not say."""
-    value = contact_list.get("allowDuplicates")
-    return value if isinstance(value, bool) else None

@@ -25,6 +25,7 @@ from airflow_provider_koreai.exceptions import (
     KoreAIServerError,
     KoreAIUnexpectedResponseError,
 )
+from airflow_provider_koreai.ingestion import ContactCount
 from airflow_provider_koreai.validation import describe
 
 AUTH_HINT = (
@@ -181,6 +182,17 @@ def contact_list_id_of(contact_list: Mapping[str, Any]) -> str | None:
     """A list's id: Kore.ai names it ``_id`` in lists and ``contactListId`` in update answers."""
     value = contact_list.get("_id") or contact_list.get("contactListId")
     return value if isinstance(value, str) and value else None
+
+
+def contact_count(contact_list: Mapping[str, Any], contact_list_id: str, endpoint: str) -> ContactCount:
+    """A list's reading (``totalRecordCount`` and ``allowDuplicates``), or a clear error when Kore.ai's
+    answer has no count."""
+    allow_duplicates = contact_list.get("allowDuplicates")
+    return ContactCount(
+        contact_list_id=contact_list_id,
+        total_record_count=total_record_count(contact_list, endpoint),
+        allow_duplicates=allow_duplicates if isinstance(allow_duplicates, bool) else None,
+    )
 
 
 def total_record_count(contact_list: Mapping[str, Any], endpoint: str) -> int:

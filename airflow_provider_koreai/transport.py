@@ -10,8 +10,10 @@ they retry by the same rule within the same budget, and describe a dropped conne
   create resolving an ambiguous failure included) draws on the same ``retry_timeout``. No retry waits
   past it, and no request of the call starts after it, so a call ends within ``retry_timeout`` plus one
   request timeout;
-* :class:`RetryPolicy`, which builds tenacity's ``Retrying`` and ``AsyncRetrying`` from them;
-* :func:`transport_error`, one message per kind of failure (TLS, never sent, outcome unknown).
+* :class:`RetryPolicy`, which builds tenacity's ``Retrying`` and ``AsyncRetrying`` from them, and holds
+  the budget of the logical call under way (:meth:`RetryPolicy.call_budget`);
+* :func:`send_failure`, the one classification of what either client raised, and
+  :func:`transport_error`, one message per kind of failure (TLS, never sent, outcome unknown).
 
 ``tenacity``, ``requests`` and ``httpx`` load on first use: the hook module is
 imported by DAG files that never send a request.
@@ -20,24 +22,23 @@ imported by DAG files that never send a request.
 from __future__ import annotations
 
 import enum
+import functools
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_koreai import __version__
 from airflow_provider_koreai.exceptions import (
     KoreAIError,
-    KoreAIRateBudgetTimeoutError,
     KoreAIRateLimitedError,
-    KoreAIServerError,
     KoreAITransportError,
 )
 
 if TYPE_CHECKING:
-    import httpx
-    import requests
     import tenacity
 
 #: Sent with every request; the triggerer's reads add ``(triggerer)`` so access logs tell them apart.
@@ -73,22 +74,23 @@ class CallBudget:
 
 
 def is_transient(error: BaseException, idempotent: bool) -> bool:
-    """The one retry rule, over our exceptions (library errors are translated before it is asked)."""
-    if isinstance(error, KoreAIRateLimitedError):
-        return True
-    if isinstance(error, KoreAIRateBudgetTimeoutError):
-        # No slot within the call's budget: another try of this call would only wait past it.
-        return False
-    if isinstance(error, KoreAITransportError):
-        return error.retryable and (idempotent or not error.outcome_unknown)
-    return isinstance(error, KoreAIError) and error.retryable and idempotent
+    """The one retry rule: the error says it may pass within the call (:attr:`~airflow_provider_koreai.
+    exceptions.KoreAIError.retry_within_call`), and sending again cannot apply a change twice (the
+    request is safe to repeat, or it surely was not applied)."""
+    return (
+        isinstance(error, KoreAIError)
+        and error.retry_within_call
+        and (idempotent or not error.outcome_unknown)
+    )
 
 
 def is_ambiguous(error: BaseException) -> bool:
-    """A failure after which a non-idempotent call may or may not have been applied."""
-    if isinstance(error, KoreAITransportError):
-        return error.retryable and error.outcome_unknown
-    return isinstance(error, KoreAIServerError)
+    """A failure after which a write that is not safe to repeat may or may not have been applied."""
+    return isinstance(error, KoreAIError) and error.outcome_unknown
+
+
+#: The budget of the logical call under way (:meth:`RetryPolicy.call_budget`).
+_CURRENT_BUDGET: ContextVar[CallBudget | None] = ContextVar("koreai_call_budget", default=None)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,27 @@ class RetryPolicy:
     backoff_max: float = 30.0
 
     def budget(self) -> CallBudget:
+        """A new budget, for one logical call."""
         return CallBudget(self.retry_timeout)
+
+    @contextmanager
+    def call_budget(self) -> Iterator[CallBudget]:
+        """The budget of the logical call under way in this context, or a new one for the ``with`` block.
+
+        A compound call (create-or-reuse: a lookup, a create, another lookup) opens the block once; every
+        request made inside it, through any public method of the hook, draws on the same budget. Held in
+        a context variable: threads and asyncio tasks each have their own.
+        """
+        current = _CURRENT_BUDGET.get()
+        if current is not None:
+            yield current
+            return
+        budget = self.budget()
+        token = _CURRENT_BUDGET.set(budget)
+        try:
+            yield budget
+        finally:
+            _CURRENT_BUDGET.reset(token)
 
     def retrying(
         self,
@@ -190,22 +212,22 @@ def transport_error(
     method = endpoint.split(" ", 1)[0]
     kind = type(cause).__name__
     if failure is SendFailure.TLS:
-        error = KoreAITransportError(
+        return KoreAITransportError(
             f"Kore.ai {endpoint}: TLS with {base_url} failed ({kind}). {TLS_HINT}",
             endpoint=endpoint,
             outcome_unknown=False,
+            retry_within_call=False,
+            retryable=False,
         )
-        error.retryable = False
-        return error
     if failure is SendFailure.REFUSED_LOCALLY:
-        error = KoreAITransportError(
+        return KoreAITransportError(
             f"Kore.ai {endpoint}: the request could not be sent ({kind}); nothing was sent, so nothing "
             "was changed. Check the connection's Host.",
             endpoint=endpoint,
             outcome_unknown=False,
+            retry_within_call=False,
+            retryable=False,
         )
-        error.retryable = False
-        return error
     if failure is SendFailure.NOT_SENT:
         return KoreAITransportError(
             f"Kore.ai {endpoint}: could not connect to {base_url} ({kind}); nothing was sent, so nothing "
@@ -227,44 +249,64 @@ def transport_error(
     )
 
 
-def requests_failure(exc: requests.RequestException) -> SendFailure:
-    """Classify a ``requests`` exception."""
-    import requests
+def send_failure(error: BaseException) -> SendFailure:
+    """What an exception raised while sending means, for ``requests`` (worker) and ``httpx`` (triggerer)
+    alike: the one classification of both clients' failures."""
     from urllib3.exceptions import NewConnectionError
 
-    if isinstance(exc, requests.exceptions.SSLError):
+    chain = list(_causes(error))
+    if any(isinstance(cause, ssl.SSLError) for cause in chain):
         return SendFailure.TLS
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    if any(isinstance(cause, NewConnectionError) for cause in chain):  # urllib3 opened no connection
         return SendFailure.NOT_SENT
-    if isinstance(exc, requests.ConnectionError):
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(reason, NewConnectionError):
-            return SendFailure.NOT_SENT
-        return SendFailure.OUTCOME_UNKNOWN
-    received = (
-        requests.Timeout,
-        requests.exceptions.ChunkedEncodingError,
-        requests.exceptions.ContentDecodingError,
-    )
-    if isinstance(exc, received):
-        return SendFailure.OUTCOME_UNKNOWN
-    return SendFailure.REFUSED_LOCALLY
-
-
-def httpx_failure(exc: httpx.TransportError) -> SendFailure:
-    """Classify an ``httpx`` exception."""
-    import httpx
-
-    cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, ssl.SSLError):
-        cause = cause.__cause__ or cause.__context__
-    if cause is not None:
-        return SendFailure.TLS
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError):
-        return SendFailure.NOT_SENT
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
-        return SendFailure.REFUSED_LOCALLY
+    for kind, classes in _failure_classes():
+        if isinstance(error, classes):
+            return kind
     return SendFailure.OUTCOME_UNKNOWN
+
+
+def _causes(error: BaseException) -> Any:
+    """The error and what caused it: chained exceptions, and urllib3's ``reason`` / requests' first
+    argument, which wrap rather than chain."""
+    seen: set[int] = set()
+    pending: list[Any] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        pending += current.args[:1]
+
+
+@functools.cache
+def _failure_classes() -> tuple[tuple[SendFailure, tuple[type[BaseException], ...]], ...]:
+    """Each client's exceptions by what they mean, first match wins; anything else: outcome unknown."""
+    import requests
+
+    tls: list[type[BaseException]] = [requests.exceptions.SSLError]
+    not_sent: list[type[BaseException]] = [requests.exceptions.ConnectTimeout]
+    refused: list[type[BaseException]] = [
+        requests.exceptions.InvalidURL,
+        requests.exceptions.InvalidHeader,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidJSONError,
+        requests.exceptions.URLRequired,
+    ]
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - httpx ships with Airflow
+        pass
+    else:
+        not_sent += [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError]
+        refused += [httpx.UnsupportedProtocol, httpx.LocalProtocolError]
+    return (
+        (SendFailure.TLS, tuple(tls)),
+        (SendFailure.NOT_SENT, tuple(not_sent)),
+        (SendFailure.REFUSED_LOCALLY, tuple(refused)),
+    )
 
 
 def httpx_verify(verify: bool | str) -> ssl.SSLContext | bool:

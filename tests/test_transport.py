@@ -3,13 +3,14 @@ each HTTP client. The hook's and trigger's tests (requests-mock, emulator) show 
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
 import httpx
 import pytest
 import requests
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from airflow_provider_koreai import transport
 from airflow_provider_koreai.exceptions import (
@@ -104,27 +105,6 @@ def test_a_budget_is_shared_not_renewed() -> None:
     assert "remaining" in repr(budget)
 
 
-@pytest.mark.parametrize(
-    ("exc", "failure"),
-    [
-        (requests.exceptions.SSLError("bad cert"), SendFailure.TLS),
-        (requests.exceptions.ConnectTimeout(), SendFailure.NOT_SENT),
-        (requests.ConnectionError(OSError("x")), SendFailure.OUTCOME_UNKNOWN),
-        (requests.exceptions.ReadTimeout(), SendFailure.OUTCOME_UNKNOWN),
-        (requests.exceptions.ChunkedEncodingError(), SendFailure.OUTCOME_UNKNOWN),
-        (requests.exceptions.InvalidURL(), SendFailure.REFUSED_LOCALLY),
-    ],
-)
-def test_requests_failures(exc: requests.RequestException, failure: SendFailure) -> None:
-    assert transport.requests_failure(exc) is failure
-
-
-def test_a_refused_connection_was_not_sent() -> None:
-    reason = NewConnectionError(None, "refused")  # type: ignore[arg-type]
-    refused = requests.ConnectionError(type("MaxRetryError", (), {"reason": reason})())
-    assert transport.requests_failure(refused) is SendFailure.NOT_SENT
-
-
 def ssl_wrapped() -> httpx.ConnectError:
     try:
         try:
@@ -135,9 +115,21 @@ def ssl_wrapped() -> httpx.ConnectError:
         return error
 
 
+def refused_by_urllib3() -> requests.ConnectionError:
+    reason = NewConnectionError(None, "refused")  # type: ignore[arg-type]
+    return requests.ConnectionError(MaxRetryError(None, "/x", reason))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("exc", "failure"),
     [
+        (requests.exceptions.SSLError("bad cert"), SendFailure.TLS),
+        (requests.exceptions.ConnectTimeout(), SendFailure.NOT_SENT),
+        (refused_by_urllib3(), SendFailure.NOT_SENT),
+        (requests.ConnectionError(OSError("x")), SendFailure.OUTCOME_UNKNOWN),
+        (requests.exceptions.ReadTimeout(), SendFailure.OUTCOME_UNKNOWN),
+        (requests.exceptions.ChunkedEncodingError(), SendFailure.OUTCOME_UNKNOWN),
+        (requests.exceptions.InvalidURL(), SendFailure.REFUSED_LOCALLY),
         (ssl_wrapped(), SendFailure.TLS),
         (httpx.ConnectError("refused"), SendFailure.NOT_SENT),
         (httpx.ConnectTimeout("slow"), SendFailure.NOT_SENT),
@@ -146,8 +138,8 @@ def ssl_wrapped() -> httpx.ConnectError:
         (httpx.UnsupportedProtocol("ftp"), SendFailure.REFUSED_LOCALLY),
     ],
 )
-def test_httpx_failures(exc: httpx.TransportError, failure: SendFailure) -> None:
-    assert transport.httpx_failure(exc) is failure
+def test_one_classification_of_both_clients_failures(exc: Exception, failure: SendFailure) -> None:
+    assert transport.send_failure(exc) is failure
 
 
 def test_each_failure_says_whether_the_change_was_applied() -> None:
@@ -156,3 +148,27 @@ def test_each_failure_says_whether_the_change_was_applied() -> None:
     unknown = str(failed(SendFailure.OUTCOME_UNKNOWN))
     assert "may or may not have been applied" in unknown
     assert "not idempotent: check Kore.ai before running it again" in unknown
+
+
+def test_a_compound_call_shares_one_budget_and_leaves_none_behind() -> None:
+    policy = RetryPolicy(max_attempts=1, retry_timeout=30)
+
+    with policy.call_budget() as outer, policy.call_budget() as inner:
+        assert inner is outer, "a request inside a compound call draws on the call's budget"
+    with policy.call_budget() as later:
+        assert later is not outer, "the next call gets a budget of its own"
+
+
+def test_each_asyncio_task_has_its_own_budget() -> None:
+    policy = RetryPolicy(max_attempts=1, retry_timeout=30)
+
+    async def budget_of_a_task() -> CallBudget:
+        with policy.call_budget() as budget:
+            await asyncio.sleep(0)
+            return budget
+
+    async def two_tasks() -> list[CallBudget]:
+        return list(await asyncio.gather(budget_of_a_task(), budget_of_a_task()))
+
+    first, second = asyncio.run(two_tasks())
+    assert first is not second

@@ -1,12 +1,12 @@
 """``KoreAIHook``: the Kore.ai Campaign Management API as Python methods, on the worker and in the triggerer.
 
-The hook owns the ``koreai`` connection and the API's calls: what each sends, and what each answer
-means for the caller (create-or-reuse, "already deleted", counts, pages). How a call survives the
-network lives in :mod:`~airflow_provider_koreai.transport`, how an answer becomes a result or an error
-in :mod:`~airflow_provider_koreai.responses`, and how a request is signed in
-:mod:`~airflow_provider_koreai.auth`. Blocking methods use one :class:`requests.Session`; the ``a``-
-prefixed methods (``aget_contact_list``) use one ``httpx.AsyncClient`` for the triggerer. Both clients
-are signed by the same :class:`~airflow_provider_koreai.auth.KoreAIJWTAuth`.
+The hook is the facade: each public method checks its arguments, picks the endpoint
+(:mod:`~airflow_provider_koreai.api`), runs it through the one request pipeline
+(:mod:`~airflow_provider_koreai.pipeline`) and says what the answer means for the caller (create-or-reuse,
+"already deleted", counts, pages). Blocking methods send with one :class:`requests.Session`; the
+``a``-prefixed methods (``acount_contacts``) with one ``httpx.AsyncClient``, for the triggerer. A compound
+call (create-or-reuse, a count by name) runs its requests under one time budget
+(:meth:`~airflow_provider_koreai.transport.RetryPolicy.call_budget`).
 
 ``requests``, ``httpx``, ``jwt`` and ``tenacity`` are imported on first use, not at module import: DAG
 files that import our operators are parsed over and over by the DAG processor, which never sends a
@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_koreai import assets, connection_form, rate_limit, responses, transport, validation
+from airflow_provider_koreai.api.contact_lists import MAX_PAGE_SIZE, ContactListEndpoints
 from airflow_provider_koreai.connection import KoreAIConnectionConfig
 from airflow_provider_koreai.defaults import (
     DEFAULT_CHUNK_SIZE,
@@ -35,7 +36,6 @@ from airflow_provider_koreai.defaults import (
     IF_EXISTS_MODES,
 )
 from airflow_provider_koreai.exceptions import (
-    KoreAIAPIError,
     KoreAIConfigurationError,
     KoreAIContactListExistsError,
     KoreAIError,
@@ -44,23 +44,19 @@ from airflow_provider_koreai.exceptions import (
     KoreAIRequestRejectedError,
     KoreAITransportError,
     KoreAIUnexpectedResponseError,
+    KoreAIValidationError,
 )
-from airflow_provider_koreai.responses import NOT_FOUND_BY_NAME_HINT, NOT_FOUND_HINT, contact_list_id_of
+from airflow_provider_koreai.ingestion import ContactCount
+from airflow_provider_koreai.pipeline import RequestPipeline
+from airflow_provider_koreai.responses import contact_list_id_of
 
 if TYPE_CHECKING:
-    import httpx
     import requests
-    import tenacity
 
-    from airflow_provider_koreai.auth import KoreAIJWTAuth
+    from airflow_provider_koreai.api import Call
 
-CONTACT_LIST_PREFIX = "/agentassist/api/v1/public/{iid}/campaign/contactList"
-#: Adding contacts lives under another prefix than the other contact-list calls, and addresses the list
-#: by name, not id (Kore.ai's "Add contacts to a list" API).
-ADD_CONTACTS_PATH = "/api/1.1/public/{iid}/campaign/contactList/addContacts"
 #: How ``test_connection`` names the connection: the UI tests it under a random temporary id.
 TEST_CONNECTION_SUBJECT = "This Kore.ai connection"
-MAX_PAGE_SIZE = 1000
 
 
 class EnsuredContactList(NamedTuple):
@@ -125,7 +121,6 @@ class KoreAIHook(BaseHook):
         self.backoff_initial: float = checked["backoff_initial"]
         self.backoff_max: float = checked["backoff_max"]
         self._config: KoreAIConnectionConfig | None = None
-        self._async_client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(koreai_conn_id={self.koreai_conn_id!r})"
@@ -166,6 +161,7 @@ class KoreAIHook(BaseHook):
 
     @property
     def timeout(self) -> float:
+        """The read timeout of each request: the argument, else the connection's."""
         return self._timeout if self._timeout is not None else self.config.timeout
 
     @property
@@ -206,17 +202,18 @@ class KoreAIHook(BaseHook):
                 ) from None
         return rate_limit.limiter_for(settings)
 
-    def get_auth(self) -> KoreAIJWTAuth:
-        """The one request signer of this hook (a ``requests`` auth), used by its blocking and its async
-        client alike."""
-        return self._signer
+    @cached_property
+    def scrub(self) -> responses.Scrubber:
+        """Removes tokens and this connection's secret from text that came back from the server."""
+        return responses.Scrubber(self.config.client_secret)
 
     @cached_property
-    def _signer(self) -> KoreAIJWTAuth:
+    def pipeline(self) -> RequestPipeline:
+        """The hook's one request pipeline, blocking and async (:mod:`~airflow_provider_koreai.pipeline`)."""
         from airflow_provider_koreai.auth import KoreAIJWTAuth
 
         config = self.config
-        return KoreAIJWTAuth(
+        signer = KoreAIJWTAuth(
             config.client_id,
             config.client_secret,
             iid=config.iid,
@@ -224,25 +221,24 @@ class KoreAIHook(BaseHook):
             ttl=config.jwt_ttl,
             enforce_jti=config.enforce_jti,
         )
-
-    @cached_property
-    def scrub(self) -> responses.Scrubber:
-        """Removes tokens and this connection's secret from text that came back from the server."""
-        return responses.Scrubber(self.config.client_secret)
+        return RequestPipeline(
+            config=config,
+            signer=signer,
+            policy=self.retry_policy,
+            limiter=self.rate_limiter,
+            scrub=self.scrub,
+            read_timeout=self.timeout,
+            log=self.log,
+        )
 
     def get_conn(self) -> requests.Session:
         """The hook's one session: connection pooling, and every request signed with a fresh JWT."""
-        return self._session
+        return self.pipeline.session
 
     @cached_property
-    def _session(self) -> requests.Session:
-        import requests
-
-        session = requests.Session()
-        session.auth = self._signer
-        session.verify = self.config.verify
-        session.headers.update({"Accept": "application/json", "User-Agent": transport.USER_AGENT})
-        return session
+    def contact_lists(self) -> ContactListEndpoints:
+        """The contact-list calls of this connection's application."""
+        return ContactListEndpoints(self.config.iid)
 
     def contact_list_asset_uri(self, contact_list_id: str) -> str:
         """The list's asset URI, ``koreai://<host>/<iid>/contact-lists/<id>`` (see ``assets.py``)."""
@@ -254,11 +250,32 @@ class KoreAIHook(BaseHook):
 
     def contact_list_path(self, *segments: str) -> str:
         """The API path under this application's contact lists, each segment percent-encoded."""
-        return "/".join([self._contact_list_prefix, *(quote(segment, safe="") for segment in segments)])
+        return self.contact_lists.path(*segments)
 
-    @cached_property
-    def _contact_list_prefix(self) -> str:
-        return CONTACT_LIST_PREFIX.format(iid=quote(self.config.iid, safe=""))
+    # -- running a call ---------------------------------------------------------------------------------
+
+    def run(self, call: Call, *, retry: bool = True, timeout: float | None = None) -> dict[str, Any]:
+        """Send one call through the pipeline and return Kore.ai's JSON object.
+
+        The request draws on the budget of the logical call under way (see
+        :meth:`~airflow_provider_koreai.transport.RetryPolicy.call_budget`), else on a budget of its own.
+
+        :param retry: retry by the transport rule within the budget; ``False`` sends once.
+        :param timeout: the read timeout of this request; default: the hook's ``timeout``.
+        """
+        with self.retry_policy.call_budget() as budget:
+            return self.pipeline.send(call, budget, retry=retry, timeout=timeout)
+
+    async def arun(self, call: Call, *, retry: bool = True, timeout: float | None = None) -> dict[str, Any]:
+        """:meth:`run` on the event loop (the triggerer), without blocking it."""
+        await self.aget_config()
+        with self.retry_policy.call_budget() as budget:
+            return await self.pipeline.asend(call, budget, retry=retry, timeout=timeout)
+
+    async def aclose(self) -> None:
+        """Close the async client (the blocking session is closed with the hook's process)."""
+        if "pipeline" in self.__dict__:
+            await self.pipeline.aclose()
 
     # -- contact lists --------------------------------------------------------------------------------
 
@@ -277,17 +294,13 @@ class KoreAIHook(BaseHook):
         """
         list_id = validation.contact_list_id(contact_list_id)
         body = contact_list_body(name, allow_duplicates, source, description)
-        return self._update(list_id, body, self.retry_policy.budget())
-
-    def _update(self, list_id: str, body: dict[str, Any], budget: transport.CallBudget) -> dict[str, Any]:
-        path = self.contact_list_path(list_id)
-        payload = self._request("PUT", path, json=body, budget=budget)
+        call = self.contact_lists.update(list_id, body)
         applied_hint = "Kore.ai reported success, so the update was probably applied; check the list"
-        data = responses.data_object(payload, f"PUT {path}", hint=applied_hint)
+        data = responses.data_object(self.run(call), call.endpoint, hint=applied_hint)
         if not isinstance(data.get("contactListId"), str) or not isinstance(data.get("body", {}), dict):
             raise KoreAIUnexpectedResponseError(
                 http_status=200,
-                endpoint=f"PUT {path}",
+                endpoint=call.endpoint,
                 message="the answer has no data.contactListId string or data.body object",
                 hint=applied_hint,
             )
@@ -297,11 +310,8 @@ class KoreAIHook(BaseHook):
 
     def get_contact_list(self, contact_list_id: str) -> dict[str, Any]:
         """One contact list as Kore.ai holds it (``_id``, ``name``, ``totalRecordCount``, ``status``...)."""
-        return self._get(validation.contact_list_id(contact_list_id), self.retry_policy.budget())
-
-    def _get(self, list_id: str, budget: transport.CallBudget) -> dict[str, Any]:
-        path = self.contact_list_path(list_id)
-        return responses.data_object(self._request("GET", path, budget=budget), f"GET {path}")
+        call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
+        return responses.data_object(self.run(call), call.endpoint)
 
     async def aget_contact_list(
         self, contact_list_id: str, *, timeout: float | None = None
@@ -311,30 +321,65 @@ class KoreAIHook(BaseHook):
         :param timeout: read timeout of each request, e.g. clipped to a trigger's deadline; default:
             the hook's ``timeout``.
         """
-        path = self.contact_list_path(validation.contact_list_id(contact_list_id))
-        return responses.data_object(await self._arequest("GET", path, timeout=timeout), f"GET {path}")
+        await self.aget_config()
+        call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
+        return responses.data_object(await self.arun(call, timeout=timeout), call.endpoint)
 
     def list_contact_lists(self) -> list[dict[str, Any]]:
         """Every call-type contact list of the application (a read, despite being a POST)."""
-        return self._list_contact_lists(self.retry_policy.budget())
+        call = self.contact_lists.list_all()
+        return responses.data_list(self.run(call), call.endpoint)
 
     def find_contact_list(self, name: str) -> dict[str, Any] | None:
         """The list with exactly this name, or ``None``. Several lists of that name are an error."""
-        return self._find_contact_list(name, self.retry_policy.budget())
+        wanted = validation.contact_list_name(name)
+        matches = [item for item in self.list_contact_lists() if item.get("name") == wanted]
+        if len(matches) > 1:
+            ids = ", ".join(contact_list_id_of(item) or "?" for item in matches)
+            raise KoreAIError(
+                f"{len(matches)} Kore.ai contact lists are named {wanted!r} ({ids}): address the list by id"
+            )
+        return matches[0] if matches else None
 
-    def count_contacts(self, contact_list_name: str) -> tuple[str, int] | None:
-        """The id and ``totalRecordCount`` of the list with exactly this name; ``None`` if there is none.
+    def count_contacts(
+        self, contact_list_name: str | None = None, *, contact_list_id: str | None = None
+    ) -> ContactCount | None:
+        """How many contacts a list holds, and its duplicate policy: the reading the ingestion rule needs.
 
-        The list of lists may omit the count; then the list itself is read.
+        Name the list by ``contact_list_name`` (exact; ``None`` is returned when there is no such list)
+        or by ``contact_list_id`` (an unknown id is ``KoreAINotFoundError``). By name, the list of lists
+        may omit the count; then the list itself is read, within the same ``retry_timeout``.
         """
-        budget = self.retry_policy.budget()
-        found = self._find_contact_list(contact_list_name, budget)
-        if found is None:
-            return None
-        list_id = self._id_of(found, f"POST {self.contact_list_path('getAllListDetails')}")
-        if not isinstance(found.get("totalRecordCount"), int):
-            found = self._get(list_id, budget)
-        return list_id, responses.total_record_count(found, f"GET {self.contact_list_path(list_id)}")
+        if (contact_list_name is None) == (contact_list_id is None):
+            raise KoreAIValidationError(
+                "contact_list_name/contact_list_id", "pass exactly one of them to count_contacts"
+            )
+        with self.retry_policy.call_budget():
+            if contact_list_id is not None:
+                list_id = validation.contact_list_id(contact_list_id)
+                found = self.get_contact_list(list_id)
+            else:
+                named = self.find_contact_list(validation.contact_list_name(contact_list_name))
+                if named is None:
+                    return None
+                list_id = self._id_of(named, self.contact_lists.list_all().endpoint)
+                counted = isinstance(named.get("totalRecordCount"), int)
+                found = named if counted else self.get_contact_list(list_id)
+        return responses.contact_count(found, list_id, self.contact_lists.get(list_id).endpoint)
+
+    async def acount_contacts(
+        self, contact_list_id: str, *, timeout: float | None = None, retry: bool = True
+    ) -> ContactCount:
+        """:meth:`count_contacts` of a list named by id, for the triggerer's event loop.
+
+        :param timeout: read timeout of the request, e.g. clipped to a trigger's deadline; default: the
+            hook's ``timeout``.
+        :param retry: ``False`` sends one request (a trigger's poll interval is its retry).
+        """
+        await self.aget_config()
+        call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
+        found = responses.data_object(await self.arun(call, retry=retry, timeout=timeout), call.endpoint)
+        return responses.contact_count(found, contact_list_id, call.endpoint)
 
     def create_contact_list(
         self,
@@ -353,7 +398,38 @@ class KoreAIHook(BaseHook):
         is the create-or-reuse call.
         """
         body = contact_list_body(name, allow_duplicates, source, description)
-        return self._create(body, self.retry_policy.budget()).contact_list
+        call = self.contact_lists.create(body)
+        with self.retry_policy.call_budget() as budget:
+
+            def create_once(attempt: int) -> dict[str, Any]:
+                if attempt > 1:
+                    existing = self.find_contact_list(body["name"])
+                    if existing is not None:
+                        self.log.warning(
+                            "Kore.ai %s: the previous attempt did reach Kore.ai; list %r exists as %s",
+                            call.endpoint,
+                            body["name"],
+                            contact_list_id_of(existing),
+                        )
+                        self._id_of(existing, self.contact_lists.list_all().endpoint)
+                        return existing
+                    if budget.spent:
+                        raise KoreAITransportError(
+                            f"Kore.ai {call.endpoint}: an earlier attempt got no clear answer, and no list "
+                            f"named {body['name']!r} existed when checked afterwards; retry_timeout "
+                            f"({budget.seconds:g} s) is spent, so the create was not sent again. Check "
+                            "Kore.ai before running the task again.",
+                            endpoint=call.endpoint,
+                            outcome_unknown=True,
+                        )
+                data = responses.data_object(self.run(call), call.endpoint)
+                hint = f"The list was probably created; look it up by name ({body['name']!r})"
+                self._id_of(data, call.endpoint, hint=hint)
+                return data
+
+            created = self._resolve_ambiguous(call, create_once, budget)
+        self.log.info("Kore.ai contact list %r created as %s", body["name"], contact_list_id_of(created))
+        return created
 
     def ensure_contact_list(
         self,
@@ -373,22 +449,64 @@ class KoreAIHook(BaseHook):
         """
         mode = validation.one_of(if_exists, "if_exists", IF_EXISTS_MODES)
         body = contact_list_body(name, allow_duplicates, source, description)
-        budget = self.retry_policy.budget()
-        existing = self._find_contact_list(body["name"], budget)
-        if existing is None:
-            try:
-                return self._create(body, budget)
-            except KoreAIRequestRejectedError as error:
-                existing = self._find_contact_list(body["name"], budget) if error.http_status == 409 else None
-                if existing is None:
-                    raise
-                self.log.warning(
-                    "Kore.ai contact list %r was created by someone else meanwhile (HTTP 409)", body["name"]
+        found_at = self.contact_lists.list_all().endpoint
+        with self.retry_policy.call_budget():
+            existing = self.find_contact_list(body["name"])
+            if existing is None:
+                try:
+                    created = self.create_contact_list(
+                        name=body["name"],
+                        allow_duplicates=allow_duplicates,
+                        description=description,
+                        source=source,
+                    )
+                    return EnsuredContactList(self._id_of(created, found_at), created, created=True)
+                except KoreAIRequestRejectedError as error:
+                    existing = self.find_contact_list(body["name"]) if error.http_status == 409 else None
+                    if existing is None:
+                        raise
+                    self.log.warning(
+                        "Kore.ai contact list %r was created by someone else meanwhile (HTTP 409)",
+                        body["name"],
+                    )
+            list_id = self._id_of(existing, found_at)
+            if mode == "fail":
+                raise KoreAIContactListExistsError(body["name"], list_id)
+            if mode == "update":
+                self.log.info(
+                    "Kore.ai contact list %r exists as %s: updating it (if_exists='update')",
+                    body["name"],
+                    list_id,
                 )
-        list_id = self._id_of(existing, f"POST {self.contact_list_path('getAllListDetails')}")
-        return EnsuredContactList(
-            list_id, self._apply_if_exists(existing, list_id, body, mode, budget), created=False
-        )
+                self.update_contact_list(
+                    list_id,
+                    name=body["name"],
+                    allow_duplicates=allow_duplicates,
+                    description=description,
+                    source=source,
+                )
+                return EnsuredContactList(list_id, self.get_contact_list(list_id), created=False)
+        self._log_skipped(existing, list_id, body)
+        return EnsuredContactList(list_id, existing, created=False)
+
+    def _log_skipped(self, existing: dict[str, Any], list_id: str, body: dict[str, Any]) -> None:
+        """``if_exists='skip'``: say whether the list left as it is differs from what was asked for."""
+        name = body["name"]
+        differences = {
+            key: (existing.get(key), value)
+            for key, value in body.items()
+            if key != "name" and key in existing and existing.get(key) != value
+        }
+        if differences:
+            self.log.warning(
+                "Kore.ai contact list %r exists as %s and is left unchanged (if_exists='skip') although it "
+                "differs from the requested settings (existing, requested): %s",
+                name,
+                list_id,
+                differences,
+            )
+        else:
+            self.log.info("Kore.ai contact list %r already exists as %s (if_exists='skip')", name, list_id)
 
     def delete_contact_list(self, contact_list_id: str) -> dict[str, Any]:
         """Delete a list; returns what Kore.ai says it deleted (``{}`` when older APIs send no ``data``).
@@ -396,22 +514,23 @@ class KoreAIHook(BaseHook):
         A 404 on a retry that follows an ambiguous failure means the first attempt did delete the list:
         that is success, not "not found".
         """
-        path = self.contact_list_path(validation.contact_list_id(contact_list_id))
-        endpoint = f"DELETE {path}"
-        budget = self.retry_policy.budget()
+        call = self.contact_lists.delete(validation.contact_list_id(contact_list_id))
 
         def delete_once(attempt: int) -> dict[str, Any]:
             try:
-                payload = self._request("DELETE", path, idempotent=False, budget=budget)
+                payload = self.run(call)
             except KoreAINotFoundError:
                 if attempt == 1:
                     raise
-                self.log.warning("Kore.ai %s: the previous attempt had already deleted the list", endpoint)
+                self.log.warning(
+                    "Kore.ai %s: the previous attempt had already deleted the list", call.endpoint
+                )
                 return {}
             data = payload.get("data")
             return data if isinstance(data, dict) else {}
 
-        deleted = self._resolve_ambiguous(endpoint, delete_once, budget)
+        with self.retry_policy.call_budget() as budget:
+            deleted = self._resolve_ambiguous(call, delete_once, budget)
         self.log.info("Kore.ai contact list %s deleted", contact_list_id)
         return deleted
 
@@ -429,29 +548,22 @@ class KoreAIHook(BaseHook):
 
         ``records`` is consumed lazily, one chunk in memory at a time. Kore.ai ingests asynchronously:
         the list's ``totalRecordCount`` grows later (see ``ContactListIngestedSensor``). Each chunk is a
-        non-idempotent POST, so an ambiguous failure is not retried: a failed chunk raises
-        ``KoreAIPartialUploadError``, which says which rows were accepted and which are in doubt.
-        ``requests_per_minute`` paces the chunks so that a long upload leaves room in the account's
-        budget for other calls.
+        non-idempotent POST with a ``retry_timeout`` of its own, so an ambiguous failure is not retried:
+        a failed chunk raises ``KoreAIPartialUploadError``, which says which rows were accepted and which
+        are in doubt. ``requests_per_minute`` paces the chunks so that a long upload leaves room in the
+        account's budget for other calls.
 
         :return: ``{"rows_sent": ..., "chunks_sent": ...}``.
         """
         name = validation.contact_list_name(contact_list_name, field="contact_list_name")
         size = validation.whole_number(chunk_size, "chunk_size", minimum=1, allow_text=False)
         pace = rate_limit.pacer(requests_per_minute)
-        path = ADD_CONTACTS_PATH.format(iid=quote(self.config.iid, safe=""))
         rows_sent = chunks_sent = 0
         iterator = iter(records)
         while chunk := list(islice(iterator, size)):
             pace()
             try:
-                self._request(
-                    "POST",
-                    path,
-                    json={"contact_list_name": name, "data": chunk},
-                    idempotent=False,
-                    not_found_hint=NOT_FOUND_BY_NAME_HINT,
-                )
+                self.run(self.contact_lists.add_contacts(name, chunk))
             except KoreAIError as error:
                 raise KoreAIPartialUploadError(
                     contact_list_name=name,
@@ -472,15 +584,14 @@ class KoreAIHook(BaseHook):
         limit = validation.whole_number(
             page_size, "page_size", minimum=1, maximum=MAX_PAGE_SIZE, allow_text=False
         )
-        path = self.contact_list_path(list_id, "getAllContacts")
         skip = 0
         while True:
-            params = {"skip": str(skip), "limit": str(limit)}
-            page = responses.data_object(self._request("GET", path, params=params), f"GET {path}")
+            call = self.contact_lists.contacts_page(list_id, skip=skip, limit=limit)
+            page = responses.data_object(self.run(call), call.endpoint)
             results = page.get("results")
             if not isinstance(results, list):
                 raise KoreAIUnexpectedResponseError(
-                    http_status=200, endpoint=f"GET {path}", message="the page has no results list"
+                    http_status=200, endpoint=call.endpoint, message="the page has no results list"
                 )
             yield from results
             skip += len(results)
@@ -492,8 +603,8 @@ class KoreAIHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """One authenticated read, without retries, for the UI's Test button.
 
-        The UI tests an unsaved copy of the form under a random temporary connection id: the messages
-        say "this connection" rather than name that id.
+        The UI tests the connection under a random temporary connection id: the messages say "this
+        connection" rather than name that id.
         """
         probe = type(self)(self.koreai_conn_id, timeout=self._timeout, max_attempts=1)
         try:
@@ -514,94 +625,7 @@ class KoreAIHook(BaseHook):
             f"{len(lists)} contact list(s) in application {config.iid}. Request budget: {budget}."
         )
 
-    # -- the steps of create-or-reuse -------------------------------------------------------------------
-
-    def _list_contact_lists(self, budget: transport.CallBudget) -> list[dict[str, Any]]:
-        path = self.contact_list_path("getAllListDetails")
-        payload = self._request("POST", path, params={"type": "call"}, budget=budget)
-        return responses.data_list(payload, f"POST {path}")
-
-    def _find_contact_list(self, name: str, budget: transport.CallBudget) -> dict[str, Any] | None:
-        wanted = validation.contact_list_name(name)
-        matches = [item for item in self._list_contact_lists(budget) if item.get("name") == wanted]
-        if len(matches) > 1:
-            ids = ", ".join(contact_list_id_of(item) or "?" for item in matches)
-            raise KoreAIError(
-                f"{len(matches)} Kore.ai contact lists are named {wanted!r} ({ids}): address the list by id"
-            )
-        return matches[0] if matches else None
-
-    def _create(self, body: dict[str, Any], budget: transport.CallBudget) -> EnsuredContactList:
-        """POST the create; after an ambiguous failure, look the name up before sending it again."""
-        name = body["name"]
-        path = self.contact_list_path("createContactList")
-        endpoint = f"POST {path}"
-
-        def create_once(attempt: int) -> EnsuredContactList:
-            if attempt > 1:
-                existing = self._find_contact_list(name, budget)
-                if existing is not None:
-                    self.log.warning(
-                        "Kore.ai %s: the previous attempt did reach Kore.ai; list %r exists as %s",
-                        endpoint,
-                        name,
-                        contact_list_id_of(existing),
-                    )
-                    list_id = self._id_of(existing, f"POST {self.contact_list_path('getAllListDetails')}")
-                    return EnsuredContactList(list_id, existing, created=True)
-                if budget.spent:
-                    raise KoreAITransportError(
-                        f"Kore.ai {endpoint}: an earlier attempt got no clear answer, and no list named "
-                        f"{name!r} existed when checked afterwards; retry_timeout ({budget.seconds:g} s) is "
-                        "spent, so the create was not sent again. Check Kore.ai before running the task "
-                        "again.",
-                        endpoint=endpoint,
-                        outcome_unknown=True,
-                    )
-            payload = self._request("POST", path, json=body, idempotent=False, budget=budget)
-            data = responses.data_object(payload, endpoint)
-            list_id = self._id_of(
-                data, endpoint, hint=f"The list was probably created; look it up by name ({name!r})"
-            )
-            return EnsuredContactList(list_id, data, created=True)
-
-        created = self._resolve_ambiguous(endpoint, create_once, budget)
-        self.log.info("Kore.ai contact list %r created as %s", name, created.contact_list_id)
-        return created
-
-    def _apply_if_exists(
-        self,
-        existing: dict[str, Any],
-        list_id: str,
-        body: dict[str, Any],
-        mode: str,
-        budget: transport.CallBudget,
-    ) -> dict[str, Any]:
-        name = body["name"]
-        if mode == "fail":
-            raise KoreAIContactListExistsError(name, list_id)
-        if mode == "update":
-            self.log.info(
-                "Kore.ai contact list %r exists as %s: updating it (if_exists='update')", name, list_id
-            )
-            self._update(list_id, body, budget)
-            return self._get(list_id, budget)
-        differences = {
-            key: (existing.get(key), value)
-            for key, value in body.items()
-            if key != "name" and key in existing and existing.get(key) != value
-        }
-        if differences:
-            self.log.warning(
-                "Kore.ai contact list %r exists as %s and is left unchanged (if_exists='skip') although it "
-                "differs from the requested settings (existing, requested): %s",
-                name,
-                list_id,
-                differences,
-            )
-        else:
-            self.log.info("Kore.ai contact list %r already exists as %s (if_exists='skip')", name, list_id)
-        return existing
+    # -- helpers of the compound calls ------------------------------------------------------------------
 
     @staticmethod
     def _id_of(contact_list: dict[str, Any], endpoint: str, hint: str | None = None) -> str:
@@ -615,185 +639,23 @@ class KoreAIHook(BaseHook):
             )
         return list_id
 
-    # -- sending ----------------------------------------------------------------------------------------
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-        idempotent: bool = True,
-        not_found_hint: str = NOT_FOUND_HINT,
-        budget: transport.CallBudget | None = None,
-    ) -> dict[str, Any]:
-        """Send one request, retried by the transport rule within the call's budget, and return Kore.ai's
-        JSON object.
-
-        :param idempotent: whether sending the request twice is harmless. When it is not, a request
-            that may have reached Kore.ai (read timeout, dropped connection, 5xx) is never re-sent.
-        :param budget: the time left to the logical call this request belongs to; default: a new one.
-        """
-        import requests
-
-        endpoint = f"{method} {path}"
-        config = self.config
-        url = config.base_url + path
-        session = self.get_conn()
-        read_timeout = self.timeout
-        timeouts = (config.connect_timeout, read_timeout)
-        budget = budget or self.retry_policy.budget()
-        limiter = self.rate_limiter
-
-        def send() -> dict[str, Any]:
-            self._check_budget(budget, endpoint)
-            if limiter is not None:
-                limiter.acquire(budget, endpoint)
-            try:
-                # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE (psf/requests#3829).
-                response = session.request(
-                    method,
-                    url,
-                    json=json,
-                    params=params,
-                    timeout=timeouts,
-                    allow_redirects=False,
-                    verify=config.verify,
-                )
-            except requests.RequestException as exc:
-                raise transport.transport_error(
-                    transport.requests_failure(exc),
-                    endpoint=endpoint,
-                    cause=exc,
-                    base_url=config.base_url,
-                    read_timeout=read_timeout,
-                    idempotent=idempotent,
-                ) from exc
-            return responses.parse_response(
-                response, endpoint, scrub=self.scrub, not_found_hint=not_found_hint
-            )
-
-        retrying = self.retry_policy.retrying(
-            retry_if=lambda error: transport.is_transient(error, idempotent),
-            budget=budget,
-            before_sleep=self._log_retry(endpoint, "failed"),
-        )
-        return retrying(send)
-
-    async def _arequest(self, method: str, path: str, *, timeout: float | None = None) -> dict[str, Any]:
-        """:meth:`_request` for an idempotent read, on the ``httpx`` client, without blocking the loop."""
-        import httpx
-
-        config = await self.aget_config()
-        client = await self._get_async_client()
-        endpoint = f"{method} {path}"
-        read_timeout = timeout if timeout is not None else self.timeout
-        timeouts = httpx.Timeout(read_timeout, connect=min(config.connect_timeout, read_timeout))
-        budget = self.retry_policy.budget()
-        limiter = self.rate_limiter
-
-        async def send() -> dict[str, Any]:
-            self._check_budget(budget, endpoint)
-            if limiter is not None:
-                await limiter.aacquire(budget, endpoint)
-            # In a thread: with enforce_jti=False a new reusable token goes to the masker, a blocking call
-            # to the supervisor (auth.py holds the rule; single-use tokens are never registered).
-            headers = await asyncio.to_thread(self._signer.headers)
-            try:
-                response = await client.request(
-                    method, config.base_url + path, headers=headers, timeout=timeouts
-                )
-            except httpx.TransportError as exc:
-                raise transport.transport_error(
-                    transport.httpx_failure(exc),
-                    endpoint=endpoint,
-                    cause=exc,
-                    base_url=config.base_url,
-                    read_timeout=read_timeout,
-                    idempotent=True,
-                ) from exc
-            return responses.parse_response(response, endpoint, scrub=self.scrub)
-
-        if self.max_attempts == 1:
-            # The trigger's case: its poll interval is the retry. tenacity's loop would add a quarter
-            # to the CPU of each poll for nothing (benchmarks/trigger_poll_cost.py).
-            return await send()
-        retrying = self.retry_policy.async_retrying(
-            retry_if=lambda error: transport.is_transient(error, True),
-            budget=budget,
-            before_sleep=self._log_retry(endpoint, "failed"),
-        )
-        return await retrying(send)
-
-    async def _get_async_client(self) -> httpx.AsyncClient:
-        if self._async_client is None:
-            import httpx
-
-            verify = await asyncio.to_thread(transport.httpx_verify, (await self.aget_config()).verify)
-            self._async_client = httpx.AsyncClient(
-                verify=verify,
-                follow_redirects=False,
-                headers={"Accept": "application/json", "User-Agent": transport.TRIGGERER_USER_AGENT},
-            )
-        return self._async_client
-
-    async def aclose(self) -> None:
-        """Close the async client (the blocking session is closed with the hook's process)."""
-        if self._async_client is not None:
-            client, self._async_client = self._async_client, None
-            await client.aclose()
-
-    @staticmethod
-    def _check_budget(budget: transport.CallBudget, endpoint: str) -> None:
-        if budget.spent:
-            raise KoreAITransportError(
-                f"Kore.ai {endpoint}: not sent, because this call already spent its retry_timeout "
-                f"({budget.seconds:g} s); nothing was sent, so nothing was changed.",
-                endpoint=endpoint,
-                outcome_unknown=False,
-            )
-
     def _resolve_ambiguous(
-        self,
-        endpoint: str,
-        call: Callable[[int], Any],
-        budget: transport.CallBudget,
+        self, call: Call, attempt_call: Callable[[int], Any], budget: transport.CallBudget
     ) -> Any:
-        """Run a non-idempotent call; after an ambiguous failure, ``call(attempt)`` runs again, within the
-        same budget, and must first check whether the earlier attempt took effect."""
+        """Run a write that is not safe to repeat; after an ambiguous failure, ``attempt_call(attempt)``
+        runs again, within the same budget, and must first check whether the earlier attempt took
+        effect."""
         retrying = self.retry_policy.retrying(
             retry_if=transport.is_ambiguous,
             budget=budget,
-            before_sleep=self._log_retry(endpoint, "ended without a clear answer, checking before retrying"),
+            before_sleep=self.pipeline.retry_logger(
+                call.endpoint, "ended without a clear answer, checking before retrying"
+            ),
         )
         for attempt in retrying:
             with attempt:
-                return call(attempt.retry_state.attempt_number)
+                return attempt_call(attempt.retry_state.attempt_number)
         raise AssertionError("unreachable: tenacity either returns or reraises")  # pragma: no cover
-
-    def _log_retry(self, endpoint: str, what: str) -> Callable[[tenacity.RetryCallState], None]:
-        attempts = self.max_attempts
-
-        def log_retry(state: tenacity.RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            reason = (
-                f"HTTP {error.http_status}" if isinstance(error, KoreAIAPIError) else type(error).__name__
-            )
-            sleep = state.next_action.sleep if state.next_action else 0.0
-            self.log.warning(
-                "Kore.ai %s: attempt %d %s (%s); retrying in %.1f s (at most %d failures other than 429, "
-                "%g s in all)",
-                endpoint,
-                state.attempt_number,
-                what,
-                reason,
-                sleep,
-                attempts,
-                self.retry_timeout,
-            )
-
-        return log_retry
 
 
 def contact_list_body(

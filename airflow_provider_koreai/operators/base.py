@@ -49,9 +49,6 @@ class KoreAIHookMixin:
 
         return KoreAIHook(koreai_conn_id=self.koreai_conn_id, **self.hook_params)
 
-    def get_hook(self) -> KoreAIHook:
-        return self.hook
-
 
 class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
     """Base of the Kore.ai operators.

@@ -540,7 +540,7 @@ class AddContactsOperator(KoreAIBaseOperator):
                 f"Kore.ai has no contact list named {name!r}; nothing was sent. Create it first, e.g. "
                 "with CreateContactListOperator."
             )
-        contact_list_id, count_before = found
+        contact_list_id, count_before = found.contact_list_id, found.total_record_count
         self.log.info(
             "Kore.ai list %r (%s) holds %d contact(s) before sending", name, contact_list_id, count_before
         )

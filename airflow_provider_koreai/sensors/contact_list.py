@@ -34,9 +34,9 @@ from airflow_provider_koreai.defaults import DEFAULT_CONN_ID, KOREAI_UI_COLOR
 from airflow_provider_koreai.exceptions import KoreAIError
 from airflow_provider_koreai.ingestion import (
     DEFAULT_SETTLE_POLLS,
+    ContactCount,
     IngestionVerdict,
     IngestionWatch,
-    allow_duplicates_of,
 )
 from airflow_provider_koreai.operators.base import KoreAIHookMixin, raise_for_task
 
@@ -84,8 +84,9 @@ class ContactListIngestedSensor(KoreAIHookMixin, BaseSensorOperator):
         3); ``None`` waits for the target or the timeout. Keep ``settle_polls * poke_interval`` above the
         time Kore.ai takes to start ingesting.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
-    :param hook_params: tuning of the hook of the worker-side reads (``timeout``, ``max_attempts``,
-        ``retry_timeout``...).
+    :param hook_params: tuning of the hook (``timeout``, ``max_attempts``, ``retry_timeout``...), for
+        the worker's reads and the trigger's alike (the trigger sends one request per poll: its poll
+        interval is its retry).
     :param deferrable: wait in the triggerer instead of occupying a worker slot; default: Airflow's
         ``[operators] default_deferrable``. The worker checks once first and returns at once if the count
         is already reached; the trigger then polls every ``poke_interval`` seconds until ``timeout``.
@@ -142,16 +143,11 @@ class ContactListIngestedSensor(KoreAIHookMixin, BaseSensorOperator):
         except KoreAIError as error:
             raise_for_task(error)
 
-    def _read_count(self, contact_list_id: str) -> tuple[int, bool | None] | None:
-        """The list's current count and duplicate policy; ``None`` when Kore.ai could not answer for now
-        (the hook's retries are spent on a 429, 5xx or connection failure), so that the sensor simply
-        waits longer."""
-        from airflow_provider_koreai.responses import total_record_count
-
+    def _read_count(self, contact_list_id: str) -> ContactCount | None:
+        """The hook's reading of the list; ``None`` when Kore.ai could not answer for now (the hook's
+        retries are spent on a 429, 5xx or connection failure), so that the sensor simply waits longer."""
         try:
-            data = self.hook.get_contact_list(contact_list_id)
-            count = total_record_count(data, f"GET {self.hook.contact_list_path(contact_list_id)}")
-            return count, allow_duplicates_of(data)
+            return self.hook.count_contacts(contact_list_id=contact_list_id)
         except KoreAIError as error:
             if error.retryable:
                 self.log.warning("Kore.ai list %s: no count this time (%s); waiting", contact_list_id, error)
@@ -185,13 +181,12 @@ class ContactListIngestedSensor(KoreAIHookMixin, BaseSensorOperator):
     ) -> IngestionVerdict | None:
         """One read: the verdict (pushed to XCom) once the wait is over, else ``None``."""
         watch = self._load_watch(context, expected, baseline)
-        read = self._read_count(contact_list_id)
-        if read is None:
+        reading = self._read_count(contact_list_id)
+        if reading is None:
             return None
-        count, allow_duplicates = read
-        verdict = watch.observe(count, allow_duplicates=allow_duplicates)
+        verdict = watch.observe(reading.total_record_count, allow_duplicates=reading.allow_duplicates)
         if verdict is None:
-            self.log.info(watch.progress(contact_list_id, count))
+            self.log.info(watch.progress(contact_list_id, reading.total_record_count))
             self._save_watch(context, watch)
             return None
         self._report(context, verdict)
@@ -247,6 +242,7 @@ class ContactListIngestedSensor(KoreAIHookMixin, BaseSensorOperator):
             expected_count=expected,
             deadline=time.time() + self.timeout,
             koreai_conn_id=self.koreai_conn_id,
+            hook_params=self.hook_params,
             poll_interval=self.poke_interval,
             baseline_count=watch.baseline_count,
             settle_polls=self.settle_polls,

@@ -6,13 +6,12 @@ list's ``totalRecordCount`` (see the README, "Waiting for ingestion"). This trig
 triggerer restart a trigger runs again from its serialized arguments (apache/airflow#67945), which is
 harmless for a read and would add the contacts twice for a write.
 
-The reads are the hook's own async methods (:meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.
-aget_config`, :meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.aget_contact_list`): the same
-signer, URL, response parsing and error mapping as the worker's reads, on an ``httpx`` client that never
-blocks the triggerer's event loop. So the sensor on the worker and this trigger agree on what is a
-success, a transient failure (429, 5xx, connection errors: keep polling until the deadline) and a
-permanent one (401, 404, an unexpected answer: stop with an error event). Each poll is one request: the
-poll interval is the retry.
+The reads are the hook's own (:meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.acount_contacts`):
+the same pipeline, signer, response parsing and error mapping as the worker's reads, on an ``httpx``
+client that never blocks the triggerer's event loop; the trigger parses nothing itself. So the sensor
+on the worker and this trigger agree on what is a success, a transient failure (429, 5xx, connection
+errors: keep polling until the deadline) and a permanent one (401, 404, an unexpected answer: stop with
+an error event). Each poll is one request: the poll interval is the retry.
 
 This module is imported when a sensor defers: ``httpx``, ``jwt`` and ``requests`` load only when a
 trigger runs.
@@ -32,8 +31,8 @@ from airflow_provider_koreai import validation
 from airflow_provider_koreai.defaults import DEFAULT_CONN_ID
 from airflow_provider_koreai.exceptions import KoreAIError, KoreAIRateLimitedError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from airflow_provider_koreai.ingestion import IngestionWatch, allow_duplicates_of
-from airflow_provider_koreai.responses import Scrubber, total_record_count
+from airflow_provider_koreai.ingestion import IngestionWatch
+from airflow_provider_koreai.responses import Scrubber
 
 #: Kore.ai allows 60 requests per minute per account across all Contact Center APIs: poll gently.
 DEFAULT_POLL_INTERVAL_SECONDS = 60.0
@@ -56,6 +55,9 @@ class ContactListIngestedTrigger(BaseTrigger):
     :param recent_counts: the reads the worker already made, oldest first (they count towards
         ``settle_polls``).
     :param moved: whether the worker already saw the count move away from the baseline.
+    :param hook_params: the sensor's ``hook_params`` (``timeout``, ``retry_timeout``...), so that a poll
+        in the triggerer is bound by the same limits as a poke on the worker. Each poll is one request:
+        the poll interval is the retry.
 
     Events: ``{"status": "success", "rule": "target_reached" or "settled", "total_record_count": n,
     "baseline_count": b, "missing": m, ...}``;
@@ -77,6 +79,7 @@ class ContactListIngestedTrigger(BaseTrigger):
         settle_polls: int | None = None,
         recent_counts: list[int] | None = None,
         moved: bool = False,
+        hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.contact_list_id = validation.contact_list_id(contact_list_id)
@@ -90,6 +93,7 @@ class ContactListIngestedTrigger(BaseTrigger):
         self.poll_interval = validation.seconds(poll_interval, "poll_interval")
         self.deadline = validation.epoch_seconds(deadline, "deadline")
         self.koreai_conn_id = koreai_conn_id
+        self.hook_params = validation.hook_params(hook_params)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Only identifiers, numbers and the connection *id*: no secret, no token, nothing derived."""
@@ -105,6 +109,7 @@ class ContactListIngestedTrigger(BaseTrigger):
                 "settle_polls": self.settle_polls,
                 "recent_counts": list(self.recent_counts),
                 "moved": self.moved,
+                "hook_params": dict(self.hook_params),
             },
         )
 
@@ -115,13 +120,12 @@ class ContactListIngestedTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        # One attempt per poll: the poll interval is the retry, the trigger's deadline the budget.
-        hook = KoreAIHook(koreai_conn_id=self.koreai_conn_id, max_attempts=1)
+        hook = KoreAIHook(koreai_conn_id=self.koreai_conn_id, **self.hook_params)
         scrub = Scrubber()
         try:
-            config = await hook.aget_config()
+            await hook.aget_config()
             scrub = hook.scrub
-            async for event in self._poll(hook, config.timeout):
+            async for event in self._poll(hook):
                 yield event
         except (KoreAIError, AirflowNotFoundException) as error:
             # An unknown connection id, a connection without host or secret, malformed extras...
@@ -132,7 +136,7 @@ class ContactListIngestedTrigger(BaseTrigger):
         finally:
             await hook.aclose()
 
-    async def _poll(self, hook: KoreAIHook, read_timeout: float) -> AsyncIterator[TriggerEvent]:
+    async def _poll(self, hook: KoreAIHook) -> AsyncIterator[TriggerEvent]:
         last_count: int | None = self.recent_counts[-1] if self.recent_counts else None
         last_problem: str | None = None
         watch = IngestionWatch(
@@ -155,12 +159,10 @@ class ContactListIngestedTrigger(BaseTrigger):
         while True:
             wait = self.poll_interval
             # A read started just before the deadline still gets MIN_REQUEST_TIMEOUT_SECONDS to answer.
-            timeout = min(read_timeout, max(self.deadline - time.time(), MIN_REQUEST_TIMEOUT_SECONDS))
+            timeout = min(hook.timeout, max(self.deadline - time.time(), MIN_REQUEST_TIMEOUT_SECONDS))
             try:
-                contact_list = await hook.aget_contact_list(self.contact_list_id, timeout=timeout)
-                count = total_record_count(
-                    contact_list, f"GET {hook.contact_list_path(self.contact_list_id)}"
-                )
+                # One request per poll: the poll interval is the retry, the deadline the budget.
+                reading = await hook.acount_contacts(self.contact_list_id, timeout=timeout, retry=False)
             except KoreAIError as error:
                 if not error.retryable:
                     yield self._error(str(error), total_record_count=last_count)
@@ -170,8 +172,9 @@ class ContactListIngestedTrigger(BaseTrigger):
                     wait = max(wait, error.retry_after)
                 self.log.warning("%s; polling again in %.1f s", error, wait)
             else:
-                last_count, last_problem = count, None
-                verdict = watch.observe(count, allow_duplicates=allow_duplicates_of(contact_list))
+                count = last_count = reading.total_record_count
+                last_problem = None
+                verdict = watch.observe(count, allow_duplicates=reading.allow_duplicates)
                 if verdict is not None:
                     self.log.info("%s; rule: %s", verdict.describe(self.contact_list_id), verdict.rule)
                     yield TriggerEvent(

@@ -208,7 +208,7 @@ def test_a_503_mid_upload_says_which_rows_may_not_have_been_added(
     upload_error = excinfo.value.__cause__
     assert isinstance(upload_error, KoreAIPartialUploadError)
     assert isinstance(upload_error.cause, KoreAIServerError)
-    assert (upload_error.rows_accepted, upload_error.rows_in_doubt) == (1000, 1000)
+    assert (upload_error.rows_accepted, upload_error.rows_failed) == (1000, 1000)
     assert upload_error.outcome_unknown
     assert message.count("line 1002 to line 2001") == 1, "the progress is told once"
     assert "line 1002 to line 2001 (the failed chunk) may or may not have been added" in message

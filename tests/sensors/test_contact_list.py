@@ -210,7 +210,13 @@ def test_deferrable_returns_at_once_when_already_done(requests_mock: rm.Mocker) 
 
 def test_deferrable_defers_to_a_serializable_trigger_without_secrets(requests_mock: rm.Mocker) -> None:
     requests_mock.get(GET_URL, json=answer(1))
-    sensor = make_sensor(expected_count="3", deferrable=True, poke_interval=15, timeout=600)
+    sensor = make_sensor(
+        expected_count="3",
+        deferrable=True,
+        poke_interval=15,
+        timeout=600,
+        hook_params={"timeout": 5, "retry_timeout": 20},
+    )
     context = context_for(sensor)
 
     before = time.time()
@@ -231,6 +237,7 @@ def test_deferrable_defers_to_a_serializable_trigger_without_secrets(requests_mo
     assert kwargs["expected_count"] == 3
     assert kwargs["koreai_conn_id"] == "koreai_default"
     assert kwargs["poll_interval"] == 15.0
+    assert kwargs["hook_params"] == {"timeout": 5, "retry_timeout": 20}, "the trigger's polls use them too"
     assert before + 600 <= kwargs["deadline"] <= after + 600
     text = json.dumps(kwargs)
     assert CLIENT_SECRET not in text

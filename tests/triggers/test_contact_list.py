@@ -90,6 +90,7 @@ def test_serialize_round_trips_and_holds_no_secret(emulator: EmulatorServer) -> 
         "settle_polls": None,
         "recent_counts": [],
         "moved": False,
+        "hook_params": {},
     }
     assert ContactListIngestedTrigger(**kwargs).serialize() == (classpath, kwargs)
     text = json.dumps(kwargs) + repr(trigger)
@@ -286,3 +287,23 @@ def test_the_connection_comes_from_common_compat(
 
     assert event["status"] == "success"
     assert asked == ["koreai_default"]
+
+
+def test_the_sensors_hook_params_bound_each_poll(emulator: EmulatorServer) -> None:
+    """``hook_params`` travel into the trigger: its polls use the user's read timeout, not the
+    connection's (30 s), so a slow answer ends that poll after 0.3 s and polling goes on. With the
+    connection's timeout the first poll would hold the trigger until its deadline, and read no count."""
+    emulator.inject_fault(route="get_contact_list", delay=2.0, count=1)
+
+    event = first_event(
+        make_trigger(expected=50, within=1.5, poll_interval=0.2, hook_params={"timeout": 0.3})
+    )
+
+    assert event["status"] == "timeout"
+    assert event["total_record_count"] == 3, "the polls after the slow one were answered"
+    assert len(trigger_requests(emulator)) >= 2
+
+
+def test_hook_params_are_checked_when_the_trigger_is_built() -> None:
+    with pytest.raises(KoreAIValidationError, match="hook_params"):
+        make_trigger(hook_params={"timeout": "soon"})
