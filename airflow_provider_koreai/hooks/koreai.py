@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from itertools import islice
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook
@@ -248,10 +248,6 @@ class KoreAIHook(BaseHook):
             contact_list_id=validation.contact_list_id(contact_list_id),
         )
 
-    def contact_list_path(self, *segments: str) -> str:
-        """The API path under this application's contact lists, each segment percent-encoded."""
-        return self.contact_lists.path(*segments)
-
     # -- running a call ---------------------------------------------------------------------------------
 
     def run(self, call: Call, *, retry: bool = True, timeout: float | None = None) -> dict[str, Any]:
@@ -313,18 +309,6 @@ class KoreAIHook(BaseHook):
         call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
         return responses.data_object(self.run(call), call.endpoint)
 
-    async def aget_contact_list(
-        self, contact_list_id: str, *, timeout: float | None = None
-    ) -> dict[str, Any]:
-        """:meth:`get_contact_list` for the triggerer's event loop.
-
-        :param timeout: read timeout of each request, e.g. clipped to a trigger's deadline; default:
-            the hook's ``timeout``.
-        """
-        await self.aget_config()
-        call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
-        return responses.data_object(await self.arun(call, timeout=timeout), call.endpoint)
-
     def list_contact_lists(self) -> list[dict[str, Any]]:
         """Every call-type contact list of the application (a read, despite being a POST)."""
         call = self.contact_lists.list_all()
@@ -340,6 +324,12 @@ class KoreAIHook(BaseHook):
                 f"{len(matches)} Kore.ai contact lists are named {wanted!r} ({ids}): address the list by id"
             )
         return matches[0] if matches else None
+
+    @overload
+    def count_contacts(self, contact_list_name: str) -> ContactCount | None: ...
+
+    @overload
+    def count_contacts(self, *, contact_list_id: str) -> ContactCount: ...
 
     def count_contacts(
         self, contact_list_name: str | None = None, *, contact_list_id: str | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -20,7 +19,6 @@ from airflow_provider_koreai.exceptions import (
     KoreAITransportError,
 )
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT
 
 pytestmark = pytest.mark.integration
 
@@ -300,26 +298,6 @@ def test_a_create_under_repeated_ambiguous_failures_keeps_to_one_retry_budget(
     assert late == [], f"requests sent after retry_timeout={retry_timeout} s: {late}"
     # One request timeout past the budget, plus slack for a shared, noisy machine.
     assert elapsed < retry_timeout + timeout + 1.0, f"the create took {elapsed:.2f} s"
-
-
-def test_the_async_read_retries_by_the_same_rule(emulator: EmulatorServer) -> None:
-    """``aget_contact_list`` (what the trigger awaits) retries a 503 like ``get_contact_list`` does, on the
-    httpx client; with ``max_attempts=1`` (the trigger's setting) it makes one request."""
-
-    async def read(hook: KoreAIHook) -> dict[str, Any]:
-        try:
-            return await hook.aget_contact_list(LIST_ID)
-        finally:
-            await hook.aclose()
-
-    emulator.inject_fault(route="get_contact_list", status=503)
-    assert asyncio.run(read(fast_hook()))["_id"] == LIST_ID
-    emulator.inject_fault(route="get_contact_list", status=503)
-    with pytest.raises(KoreAIServerError):
-        asyncio.run(read(fast_hook(max_attempts=1)))
-    gets = [r for r in emulator.recorded_requests() if r["route"] == "get_contact_list"]
-    assert [r["status"] for r in gets] == [503, 200, 503]
-    assert {r["headers"]["user-agent"] for r in gets} == {TRIGGERER_USER_AGENT}
 
 
 def test_a_retry_after_beyond_the_budget_ends_the_call_at_once(emulator: EmulatorServer) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
-from airflow_provider_koreai.exceptions import KoreAIError
+from airflow_provider_koreai.exceptions import KoreAIError, KoreAIServerError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.ingestion import ContactCount
+from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT, USER_AGENT
 
 RENEWALS = "cl-demo-renewals-due"  # seeded: 3 contacts, duplicates not allowed
 OVERDUE = "cl-demo-overdue-invoices"  # seeded: 1 contact, duplicates allowed
@@ -90,3 +91,26 @@ def test_both_paths_raise_the_same_error(
 
     assert isinstance(blocking[0], tuple), f"expected an error, got {blocking[0]!r}"
     assert blocking == non_blocking
+
+
+def test_the_triggerers_single_poll_sends_once_and_says_who_it_is(emulator: EmulatorServer) -> None:
+    """``retry=False`` (a trigger's poll: its poll interval is its retry) sends one request; the async
+    path's User-Agent tells the triggerer's reads apart in Kore.ai's access logs."""
+
+    async def poll() -> ContactCount:
+        hook = fast_hook()
+        try:
+            return await hook.acount_contacts(RENEWALS, retry=False)
+        finally:
+            await hook.aclose()
+
+    emulator.inject_fault(route="get_contact_list", status=503)
+    with pytest.raises(KoreAIServerError):
+        asyncio.run(poll())
+    read_blocking(RENEWALS)
+
+    sent = emulator.recorded_requests()
+    assert [(r["status"], r["headers"]["user-agent"]) for r in sent] == [
+        (503, TRIGGERER_USER_AGENT),
+        (200, USER_AGENT),
+    ]
