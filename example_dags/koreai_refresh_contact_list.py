@@ -64,7 +64,7 @@ with DAG(
     },
     doc_md=__doc__,
 ):
-
+    # [START howto_koreai_export_to_object_storage]
     @task
     def load_renewals_due(data_interval_end: pendulum.DateTime | None = None) -> dict[str, object]:
         """Stand-in for the real load: writes the export and says what it holds."""
@@ -90,7 +90,9 @@ with DAG(
         }
 
     loaded = load_renewals_due()
+    # [END howto_koreai_export_to_object_storage]
 
+    # [START howto_operator_koreai_create_contact_list]
     create_contact_list = CreateContactListOperator(
         task_id="create_contact_list",
         name="{{ " + LOADED + "['list_name'] }}",
@@ -98,6 +100,7 @@ with DAG(
         allow_duplicates=False,
         if_exists="skip",
     )
+    # [END howto_operator_koreai_create_contact_list]
 
     update_contact_list = UpdateContactListOperator(
         task_id="update_contact_list",
@@ -107,6 +110,7 @@ with DAG(
         allow_duplicates=False,
     )
 
+    # [START howto_operator_koreai_add_contacts]
     add_contacts = AddContactsOperator(
         task_id="add_contacts",
         contact_list_name="{{ " + LOADED + "['list_name'] }}",
@@ -116,7 +120,9 @@ with DAG(
         max_invalid_rows=10,
         chunk_size=1000,
     )
+    # [END howto_operator_koreai_add_contacts]
 
+    # [START howto_sensor_koreai_contact_list_ingested]
     wait_for_ingestion = ContactListIngestedSensor(
         task_id="wait_for_ingestion",
         contact_list_id="{{ ti.xcom_pull(task_ids='add_contacts', key='contact_list_id') }}",
@@ -130,6 +136,7 @@ with DAG(
         settle_polls=4,
         timeout=60 * 60,
     )
+    # [END howto_sensor_koreai_contact_list_ingested]
 
     @task
     def report() -> dict[str, object]:

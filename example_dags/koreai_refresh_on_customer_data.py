@@ -36,11 +36,13 @@ CUSTOMER_DATA = Asset(name="customer_data_renewals_due", uri="warehouse://crm/re
 #: the file is parsed, so a run-time list id would make the outlet event below name the wrong list.
 CONTACT_LIST_ID = "cl-demo-warehouse-renewals"
 
+# [START howto_koreai_asset_alias]
 #: Every Kore.ai list our operators change gets an event on its ``koreai://`` asset through this alias
 #: (the provider registers the scheme and checks its URIs). Consumers schedule on the list's asset,
 #: ``schedule=[Asset("koreai://platform.kore.ai/<iid>/contact-lists/cl-demo-warehouse-renewals")]``, or on
 #: the alias itself.
 CONTACT_LISTS = AssetAlias("koreai_contact_lists")
+# [END howto_koreai_asset_alias]
 
 #: What ``read_load_summary`` needs from the event's extra; an event created by hand (UI or REST API)
 #: may carry anything.
@@ -110,6 +112,7 @@ with DAG(
 
     summary = read_load_summary()
 
+    # [START howto_operator_koreai_update_contact_list_outlets]
     update_contact_list = UpdateContactListOperator(
         task_id="update_contact_list",
         contact_list_id=CONTACT_LIST_ID,
@@ -120,5 +123,6 @@ with DAG(
         retries=2,
         retry_delay=pendulum.duration(minutes=1),
     )
+    # [END howto_operator_koreai_update_contact_list_outlets]
 
     summary >> update_contact_list

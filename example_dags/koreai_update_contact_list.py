@@ -48,6 +48,7 @@ with DAG(
 
     loaded = load_renewals_due()
 
+    # [START howto_operator_koreai_update_contact_list]
     update_contact_list = UpdateContactListOperator(
         task_id="update_contact_list",
         contact_list_id="{{ params.contact_list_id }}",
@@ -57,5 +58,6 @@ with DAG(
         retries=2,
         retry_delay=pendulum.duration(minutes=1),
     )
+    # [END howto_operator_koreai_update_contact_list]
 
     loaded >> update_contact_list

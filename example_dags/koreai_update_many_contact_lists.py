@@ -96,6 +96,7 @@ with DAG(
             )
         return plan
 
+    # [START howto_operator_koreai_update_contact_list_mapped]
     UpdateContactListOperator.partial(
         task_id="update_contact_list",
         # One instance at a time calls Kore.ai; needs no pool (see the module docstring).
@@ -107,3 +108,4 @@ with DAG(
         retry_delay=pendulum.duration(minutes=2),
         retry_exponential_backoff=True,
     ).expand_kwargs(plan_segments())
+    # [END howto_operator_koreai_update_contact_list_mapped]
