@@ -17,7 +17,7 @@ Two DAGs, linked by an asset instead of a shared cron expression:
     host and iid come from the connection, so the URI is only known when the task runs), so further DAGs
     (starting a campaign, reporting) can be scheduled on the refreshed list in turn.
 
-Connection: ``koreai_default`` (see the README), for instance from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
+Connection: ``koreai_default`` (see the docs, "The connection"), e.g. from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
 """
 
 from __future__ import annotations

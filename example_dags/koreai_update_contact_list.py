@@ -5,7 +5,7 @@ It returns a summary, and ``update_contact_list`` renames and re-describes the K
 through templates, so dialers and agents see which load the list reflects. The list id is a DAG
 parameter, so one DAG file can serve several lists (trigger with ``{"contact_list_id": "cl-..."}``).
 
-Connection: ``koreai_default`` (see the README), for instance from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
+Connection: ``koreai_default`` (see the docs, "The connection"), e.g. from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
 """
 
 from __future__ import annotations

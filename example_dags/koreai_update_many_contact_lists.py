@@ -14,8 +14,8 @@ examples in any order. Trigger with other ids for other lists, or leave a segmen
 Rate limit: Kore.ai allows 60 requests per minute per account, across all Contact Center APIs.
 ``max_active_tis_per_dag=1`` lets one mapped instance call Kore.ai at a time, in this DAG, with nothing to
 set up. When several DAGs call the same account, a pool shared by all of them is the better cap: create it
-once per deployment and pass ``pool="koreai_api"`` to every Kore.ai task (README, "Rate limits and
-pools")::
+once per deployment and pass ``pool="koreai_api"`` to every Kore.ai task (the docs, "Rate
+limits")::
 
     airflow pools set koreai_api 1 "Kore.ai API: 60 requests/minute per account"
 
@@ -23,7 +23,7 @@ Do not reference a pool the deployment lacks: the scheduler never queues such ta
 ``scheduled``. Either cap limits concurrency, not the request rate; on a 429 the hook waits as long as
 Kore.ai's ``Retry-After`` asks (or backs off exponentially), and the task's own retries come on top.
 
-Connection: ``koreai_default`` (see the README), for instance from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
+Connection: ``koreai_default`` (see the docs, "The connection"), e.g. from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
 """
 
 from __future__ import annotations

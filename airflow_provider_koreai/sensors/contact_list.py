@@ -1,7 +1,7 @@
 """``ContactListIngestedSensor``: wait until Kore.ai has ingested the contacts sent to a list.
 
 Adding contacts is asynchronous on Kore.ai's side, with no job id; the list's ``totalRecordCount`` is
-the only sign of progress (see the README, "Waiting for ingestion"). This sensor waits for *this run's*
+the only sign of progress (see the docs, "ContactListIngestedSensor"). This sensor waits for *this run's*
 contacts, by the rule of :mod:`airflow_provider_koreai.ingestion` (target ``baseline + rows sent`` reached,
 or the count settled short of it because duplicates were dropped), either by poking from the worker
 (``mode="poke"`` or ``"reschedule"``) or, with

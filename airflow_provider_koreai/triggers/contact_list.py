@@ -1,7 +1,7 @@
 """``ContactListIngestedTrigger``: wait in Airflow's triggerer until a contact list holds enough contacts.
 
 Kore.ai ingests added contacts asynchronously and hands out no job id: the only sign of completion is the
-list's ``totalRecordCount`` (see the README, "Waiting for ingestion"). This trigger polls that one read,
+list's ``totalRecordCount`` (see the docs, "ContactListIngestedSensor"). This trigger polls that one read,
 ``GET .../contactList/{id}``, and nothing else. Writes are sent on the worker, never from here: after a
 triggerer restart a trigger runs again from its serialized arguments (apache/airflow#67945), which is
 harmless for a read and would add the contacts twice for a write.
