@@ -1,7 +1,9 @@
 """Read contact records from a CSV / JSON-lines file or an iterable, and map them to Kore.ai's columns.
 
 Pure Python (standard library only, no Airflow, no HTTP) so that it is cheap to import at DAG parse time,
-easy to unit-test and reusable outside the operators.
+easy to unit-test and reusable outside the operators. What a running upload adds around it (object storage,
+the check before sending, the progress of the stream, the provider's errors) is
+:mod:`airflow_provider_koreai.contacts_upload`.
 
 Everything here is **lazy**: files are read row by row (``csv.reader`` / line by line), iterables are
 pulled one item at a time, and nothing is read ahead of what the consumer asks for. A file of a million
