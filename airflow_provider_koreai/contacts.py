@@ -57,7 +57,14 @@ class RenderedRecords:
     Airflow stores every rendered template field for the task's "Rendered Template" view, as ``str()`` of
     any value that is not plain JSON; wrapping the rendered records in this class makes that text a
     summary, while the task itself reads the records from :attr:`value`.
+    (``AddContactsOperator.records`` wraps what Airflow assigns to it when it renders the field.)
+
+    ``template_fields`` makes :attr:`value` a nested template field: should a DAG wrap a template or an
+    ``XComArg`` before the task runs, Airflow still renders it in place. The class defines neither
+    ``resolve`` nor ``serialize``, which Airflow would call instead of rendering or of ``str()``.
     """
+
+    template_fields = ("value",)
 
     def __init__(self, value: Any) -> None:
         self.value = value

@@ -16,7 +16,7 @@ the hook, the HTTP stack and the contact-file reader load when a task runs.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_koreai import validation
@@ -35,7 +35,6 @@ from airflow_provider_koreai.exceptions import (
 from airflow_provider_koreai.operators.base import KoreAIBaseOperator
 
 if TYPE_CHECKING:
-    import jinja2
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath, XComArg
 
     from airflow_provider_koreai import contacts
@@ -313,7 +312,8 @@ class AddContactsOperator(KoreAIBaseOperator):
         if (records is None) == (path is None):
             raise KoreAIValidationError("records/path", "pass exactly one of them")
         self.contact_list_name = contact_list_name
-        self.records = records
+        # The DAG author's value, as given (a template, an XComArg, a list): what the DAG serializes.
+        self._records: Any = records
         self.path = path
         self.path_conn_id = path_conn_id
         #: The file read, as an OpenLineage (namespace, name); ``None`` for records.
@@ -328,23 +328,33 @@ class AddContactsOperator(KoreAIBaseOperator):
             requests_per_minute, "requests_per_minute", minimum=1, allow_text=False
         )
 
-    def _do_render_template_fields(
-        self,
-        parent: Any,
-        template_fields: Iterable[str],
-        context: Context,
-        jinja_env: jinja2.Environment,
-        seen_oids: set[int],
-    ) -> None:
-        """Render as usual, then keep the rendered ``records`` behind a summary: Airflow stores rendered
-        fields for its UI, and contact data stays out of the UI. (Airflow calls this method, not
-        ``render_template_fields``, for mapped tasks too.)"""
-        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
-        if parent is self and "records" in template_fields and self.records is not None:
-            from airflow_provider_koreai import contacts
+    @property
+    def records(self) -> Any:
+        """The ``records`` argument: as given until Airflow renders it, then behind a
+        :class:`~airflow_provider_koreai.contacts.RenderedRecords`.
 
-            if not isinstance(self.records, contacts.RenderedRecords):
-                self.records = contacts.RenderedRecords(self.records)
+        Airflow renders a template field in place, by assigning the rendered value to the attribute
+        (``setattr``; for a mapped task, on the task it builds for each map index), then stores ``str()``
+        of what the attribute holds as the "Rendered Template" the UI shows. Every assignment after
+        ``__init__`` goes through the setter below, which puts the value behind a summary (count and
+        columns): contact data never reaches the stored rendered fields, while the task reads the records
+        themselves. ``__init__`` keeps the DAG author's value as given, which is what the DAG serializes
+        and what sets an ``XComArg``'s upstream task. A template or an ``XComArg`` assigned after
+        ``__init__`` still renders: the summary is itself a nested template field.
+
+        A Python property, no override of Airflow's methods (Airflow's render path read in 3.0 to 3.3;
+        pinned by ``tests/operators/test_contact_list_lifecycle.py`` and
+        ``tests/integration/test_contact_data_stays_out_of_the_ui.py``: plain, mapped and XComArg tasks).
+        """
+        return self._records
+
+    @records.setter
+    def records(self, value: Any) -> None:
+        from airflow_provider_koreai.contacts import RenderedRecords
+
+        self._records = (
+            value if value is None or isinstance(value, RenderedRecords) else RenderedRecords(value)
+        )
 
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
         from airflow_provider_koreai.contacts_upload import ContactUpload

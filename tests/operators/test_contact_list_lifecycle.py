@@ -209,9 +209,55 @@ def test_add_records_from_xcom_as_a_template(requests_mock: rm.Mocker) -> None:
     assert isinstance(operator.records, RenderedRecords)
     assert isinstance(operator.records.value, str)
     assert "+1415" not in str(operator.records), "the rendered view shows no phone number"
-    operator.execute(context)
+    operator.execute(context)  # type: ignore[arg-type]
     assert ti.pushed == {"rows_sent": 3, "rows_rejected": 0, "chunks_sent": 1, **baseline(3)}
     assert sent_chunks(requests_mock)[0][1] == {"phoneNumber": "+14155550102", "firstName": "Zoë"}
+
+
+def test_records_stay_as_written_until_airflow_renders_them(requests_mock: rm.Mocker) -> None:
+    """The DAG serializes, and an XComArg sets its upstream task from, ``records`` as the author wrote it.
+    A value assigned after ``__init__`` (an XComArg here) is kept behind the summary at once, and still
+    renders: Airflow renders the summary's value as a nested template field."""
+    from airflow.sdk import task
+
+    @task
+    def export() -> list[dict[str, Any]]:
+        return RECORDS
+
+    with DAG("koreai_records", schedule=None, start_date=pendulum.datetime(2025, 1, 1)) as dag:
+        exported = export()
+        written = add_operator(task_id="add_written", records=exported)
+        templated = add_operator(task_id="add_templated", records="{{ params.records }}")
+        late = add_operator(task_id="add_late", records=[])
+        late.records = exported
+    assert written.records is exported
+    assert "export" in written.upstream_task_ids
+    assert "export" in late.upstream_task_ids
+    assert serialize_round_trip(dag).get_task(templated.task_id).records == "{{ params.records }}"
+
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    result, _ = run(late, ti=mock.MagicMock(**{"xcom_pull.return_value": RECORDS}))
+    assert isinstance(late.records, RenderedRecords)
+    assert late.records.value == RECORDS
+    assert result["rows_sent"] == 3
+
+
+def test_a_mapped_tasks_records_are_rendered_behind_a_summary() -> None:
+    """Airflow builds a task per map index from the expanded ``records`` and renders it in place (its
+    ``render_template_fields`` leaves it in ``context["task"]``): that task's records are a summary too."""
+    with DAG("koreai_mapped_records", schedule=None, start_date=pendulum.datetime(2025, 1, 1)) as dag:
+        mapped = AddContactsOperator.partial(task_id="add", contact_list_name=NAME).expand(
+            records=[RECORDS[:1], RECORDS[1:]]
+        )
+    ti = mock.MagicMock(map_index=1, _upstream_map_indexes={})
+    context: dict[str, Any] = {"ti": ti, "params": {}, "dag": dag, "dag_run": mock.MagicMock(conf={})}
+
+    mapped.render_template_fields(context)  # type: ignore[arg-type]
+
+    records = context["task"].records
+    assert isinstance(records, RenderedRecords)
+    assert records.value == RECORDS[1:]
+    assert str(records) == "<2 contact records; columns: firstName, phoneNumber, timeZone, uniqueId>"
 
 
 def test_add_from_a_file_names_it_as_the_lineage_input(requests_mock: rm.Mocker, tmp_path: Path) -> None:
