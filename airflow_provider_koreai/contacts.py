@@ -1,7 +1,9 @@
 """Read contact records from a CSV / JSON-lines file or an iterable, and map them to Kore.ai's columns.
 
 Pure Python (standard library only, no Airflow, no HTTP) so that it is cheap to import at DAG parse time,
-easy to unit-test and reusable outside the operators.
+easy to unit-test and reusable outside the operators. What a running upload adds around it (object storage,
+the check before sending, the progress of the stream, the provider's errors) is
+:mod:`airflow_provider_koreai.contacts_upload`.
 
 Everything here is **lazy**: files are read row by row (``csv.reader`` / line by line), iterables are
 pulled one item at a time, and nothing is read ahead of what the consumer asks for. A file of a million
@@ -55,7 +57,14 @@ class RenderedRecords:
     Airflow stores every rendered template field for the task's "Rendered Template" view, as ``str()`` of
     any value that is not plain JSON; wrapping the rendered records in this class makes that text a
     summary, while the task itself reads the records from :attr:`value`.
+    (``AddContactsOperator.records`` wraps what Airflow assigns to it when it renders the field.)
+
+    ``template_fields`` makes :attr:`value` a nested template field: should a DAG wrap a template or an
+    ``XComArg`` before the task runs, Airflow still renders it in place. The class defines neither
+    ``resolve`` nor ``serialize``, which Airflow would call instead of rendering or of ``str()``.
     """
+
+    template_fields = ("value",)
 
     def __init__(self, value: Any) -> None:
         self.value = value

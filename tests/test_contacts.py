@@ -20,6 +20,7 @@ from airflow_provider_koreai.contacts import (
     Position,
     RejectedRow,
     RejectTally,
+    RenderedRecords,
     TooManyRejectedRows,
     check_column_map,
     file_kind,
@@ -389,3 +390,31 @@ def test_any_opener_is_a_source() -> None:
     )
     assert [row.record for row in iter_rows(source)] == [{"phoneNumber": "+1"}]
     assert [row.record for row in iter_rows(source)] == [{"phoneNumber": "+1"}], "opened afresh per read"
+
+
+# -- what the UI shows of rendered records ---------------------------------------------------------------
+
+TEXT = '[{"phoneNumber": "+14155550101", "firstName": "Ada"}]'
+MANY_COLUMNS = {f"c{number:02}": "x" for number in range(23)}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (TEXT, f"<contact records as text, {len(TEXT)} characters, read when the task runs>"),
+        ({"phoneNumber": "+14155550101"}, "<contact records: a dict, not a list>"),
+        (b"+14155550101", "<contact records: a bytes, not a list>"),
+        (7, "<contact records: a int, not a list>"),
+        (iter([{"phoneNumber": "+14155550101"}]), "<contact records: a list_iterator of records>"),
+        ([], "<0 contact records; columns: none>"),
+        (
+            [{"phoneNumber": "+14155550101", "firstName": "Ada"}, {"phoneNumber": "+2", "uniqueId": 7}, "x"],
+            "<3 contact records; columns: firstName, phoneNumber, uniqueId>",
+        ),
+        ([MANY_COLUMNS], f"<1 contact records; columns: {', '.join(sorted(MANY_COLUMNS)[:20])} and 3 more>"),
+    ],
+)
+def test_rendered_records_show_a_summary_never_the_contacts(value: Any, shown: str) -> None:
+    rendered = RenderedRecords(value)
+    assert str(rendered) == repr(rendered) == shown
+    assert rendered.value is value

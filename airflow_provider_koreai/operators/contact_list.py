@@ -15,12 +15,9 @@ the hook, the HTTP stack and the contact-file reader load when a task runs.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
-
-from airflow.providers.common.compat.sdk import AirflowFailException
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.defaults import (
@@ -38,10 +35,10 @@ from airflow_provider_koreai.exceptions import (
 from airflow_provider_koreai.operators.base import KoreAIBaseOperator
 
 if TYPE_CHECKING:
-    import jinja2
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath, XComArg
 
     from airflow_provider_koreai import contacts
+    from airflow_provider_koreai.contacts_upload import CheckReport, ContactUpload
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
 __all__ = [
@@ -52,6 +49,16 @@ __all__ = [
     "DeleteContactListOperator",
     "UpdateContactListOperator",
 ]
+
+#: What ``AddContactsOperator`` pushes to XCom, each under its own key (the summary it returns has them all).
+ADD_CONTACTS_XCOM_KEYS = (
+    "rows_sent",
+    "rows_rejected",
+    "chunks_sent",
+    "contact_list_id",
+    "count_before",
+    "expected_count",
+)
 
 
 class UpdateContactListOperator(KoreAIBaseOperator):
@@ -221,49 +228,6 @@ class DeleteContactListOperator(KoreAIBaseOperator):
 # -- add contacts -------------------------------------------------------------------------------------
 
 
-class _UploadProgress:
-    """Follows the rows the hook pulls, to say in source terms (file lines, record numbers) which rows
-    were accepted when an upload stops half-way.
-
-    The hook pulls exactly ``chunk_size`` rows, sends them, then pulls the next ones: so when it asks for
-    the first row of a chunk, every earlier chunk has been accepted by Kore.ai.
-    """
-
-    def __init__(self, chunk_size: int) -> None:
-        self.chunk_size = chunk_size
-        self.pulled = 0
-        self.chunk_first: contacts.Position | None = None
-        self.last: contacts.Position | None = None
-        self.before_chunk: contacts.Position | None = None
-
-    def feed(self, rows: Iterable[contacts.Row]) -> Iterator[contacts.Record]:
-        for row in rows:
-            if self.pulled % self.chunk_size == 0:
-                self.before_chunk = self.last
-                self.chunk_first = row.position
-            self.last = row.position
-            self.pulled += 1
-            yield row.record
-
-    def failed_chunk(self, error: KoreAIPartialUploadError) -> KoreAIPartialUploadError:
-        """The hook's error, naming the failed chunk's rows by their place in the source."""
-        if self.chunk_first is None or self.last is None:
-            return error
-        accepted = str(self.before_chunk) if self.before_chunk is not None else None
-        return error.in_source(str(self.chunk_first), str(self.last), accepted)
-
-    def reader_failure(self) -> str:
-        """Where things stand after reading the source failed while the hook was building a chunk:
-        that chunk was never sent, every complete chunk before it was."""
-        if self.pulled % self.chunk_size == 0:
-            through, count = self.last, self.pulled
-        else:
-            through, count = self.before_chunk, self.pulled // self.chunk_size * self.chunk_size
-        if through is None:
-            return "No row was accepted before that"
-        return f"The {count} row(s) up to and including {through} were accepted before that"
-
-
 class AddContactsOperator(KoreAIBaseOperator):
     """Add contacts to a Kore.ai contact list (addressed by name), in paced chunks.
 
@@ -272,7 +236,8 @@ class AddContactsOperator(KoreAIBaseOperator):
     ``lastName``, ``timeZone``, ``uniqueId`` and any other column pass through, empty values are
     dropped, ``column_map`` renames source columns.
 
-    **Invalid rows.** The source is read twice, streaming both times: a first pass maps every row
+    **Invalid rows.** The source is read twice, streaming both times
+    (:class:`~airflow_provider_koreai.contacts_upload.ContactUpload`): a first pass maps every row
     without sending anything, counts the invalid ones and logs the first 20 with their line (or record)
     number and reason. If there are more than ``max_invalid_rows``, the task fails **before anything is
     sent**. Otherwise the second pass streams the valid rows to Kore.ai; should a file change between
@@ -347,7 +312,8 @@ class AddContactsOperator(KoreAIBaseOperator):
         if (records is None) == (path is None):
             raise KoreAIValidationError("records/path", "pass exactly one of them")
         self.contact_list_name = contact_list_name
-        self.records = records
+        # The DAG author's value, as given (a template, an XComArg, a list): what the DAG serializes.
+        self._records: Any = records
         self.path = path
         self.path_conn_id = path_conn_id
         #: The file read, as an OpenLineage (namespace, name); ``None`` for records.
@@ -362,86 +328,118 @@ class AddContactsOperator(KoreAIBaseOperator):
             requests_per_minute, "requests_per_minute", minimum=1, allow_text=False
         )
 
-    # -- arguments, checked before anything is read or sent
+    @property
+    def records(self) -> Any:
+        """The ``records`` argument: as given until Airflow renders it, then behind a
+        :class:`~airflow_provider_koreai.contacts.RenderedRecords`.
 
-    def _source(self) -> contacts.ContactFile | Sequence[Any]:
-        from airflow_provider_koreai import contacts
+        Airflow renders a template field in place, by assigning the rendered value to the attribute
+        (``setattr``; for a mapped task, on the task it builds for each map index), then stores ``str()``
+        of what the attribute holds as the "Rendered Template" the UI shows. Every assignment after
+        ``__init__`` goes through the setter below, which puts the value behind a summary (count and
+        columns): contact data never reaches the stored rendered fields, while the task reads the records
+        themselves. ``__init__`` keeps the DAG author's value as given, which is what the DAG serializes
+        and what sets an ``XComArg``'s upstream task. A template or an ``XComArg`` assigned after
+        ``__init__`` still renders: the summary is itself a nested template field.
 
-        if self.path is not None:
-            return self._contact_file(self.path)
+        A Python property, no override of Airflow's methods (Airflow's render path read in 3.0 to 3.3;
+        pinned by ``tests/operators/test_contact_list_lifecycle.py`` and
+        ``tests/integration/test_contact_data_stays_out_of_the_ui.py``: plain, mapped and XComArg tasks).
+        """
+        return self._records
 
-        records = self.records
-        return self._parse_records(
-            records.value if isinstance(records, contacts.RenderedRecords) else records
+    @records.setter
+    def records(self, value: Any) -> None:
+        from airflow_provider_koreai.contacts import RenderedRecords
+
+        self._records = (
+            value if value is None or isinstance(value, RenderedRecords) else RenderedRecords(value)
         )
 
-    def _do_render_template_fields(
-        self,
-        parent: Any,
-        template_fields: Iterable[str],
-        context: Context,
-        jinja_env: jinja2.Environment,
-        seen_oids: set[int],
-    ) -> None:
-        """Render as usual, then keep the rendered ``records`` behind a summary: Airflow stores rendered
-        fields for its UI, and contact data stays out of the UI. (Airflow calls this method, not
-        ``render_template_fields``, for mapped tasks too.)"""
-        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
-        if parent is self and "records" in template_fields and self.records is not None:
-            from airflow_provider_koreai import contacts
+    def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
+        from airflow_provider_koreai.contacts_upload import ContactUpload
 
-            if not isinstance(self.records, contacts.RenderedRecords):
-                self.records = contacts.RenderedRecords(self.records)
-
-    def _contact_file(self, path: Any) -> contacts.ContactFile:
-        """The file behind ``path``, checked before anything is read: a URI or an ``ObjectStoragePath``
-        through Airflow's object storage, anything else as a path on this worker."""
-        from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-        from airflow_provider_koreai import contacts
-
-        if isinstance(path, str) and "://" in path:
-            try:
-                # A template renders "no connection" as an empty string.
-                path = ObjectStoragePath(path, conn_id=self.path_conn_id or None)
-            except (ValueError, ImportError) as error:  # no filesystem for the scheme, a malformed URI
-                raise KoreAIValidationError("path", f"{path!r} cannot be opened: {error}") from None
-        is_store = isinstance(path, ObjectStoragePath)
-        if not is_store and (not isinstance(path, str | os.PathLike) or not os.fspath(path).strip()):
-            raise KoreAIValidationError(
-                "path", f"must be a file path, an object-storage URI or an ObjectStoragePath, got {path!r}"
-            )
-        location = str(path) if is_store else os.fspath(path)
+        name = validation.contact_list_name(self.contact_list_name, field="contact_list_name")
+        upload = ContactUpload.from_arguments(
+            name,
+            records=self.records,
+            path=self.path,
+            path_conn_id=self.path_conn_id,
+            file_format=self.file_format,
+            column_map=self.column_map,
+            max_invalid_rows=self.max_invalid_rows,
+        )
+        self.read_from = upload.read_from
+        checked = upload.check(report=self._log_rejected)
+        self._log_plan(upload, checked)
+        contact_list_id, count_before = self._count_before(hook, name)
         try:
-            kind = (
-                cast("contacts.FileKind", self.file_format)
-                if self.file_format
-                else contacts.file_kind(location)
+            sent = hook.add_contacts(
+                name,
+                upload.rows(self.chunk_size),
+                chunk_size=self.chunk_size,
+                requests_per_minute=self.requests_per_minute,
             )
-        except contacts.ContactFileError as error:
-            raise KoreAIValidationError("path", str(error)) from None
-        self.read_from = _openlineage_file_name(location)
-        if is_store:
-            store = path
-            try:
-                found = store.is_file()
-            except (ValueError, ImportError) as error:  # Airflow 3.0 finds no filesystem only here
-                raise KoreAIValidationError("path", f"{location!r} cannot be opened: {error}") from None
-            if not found:
-                raise KoreAIValidationError("path", f"{location!r} is not a file in its object store")
-            return contacts.ContactFile(
-                location=location,
-                kind=kind,
-                open_binary=lambda: store.open("rb"),
-                gzip=location.lower().endswith(contacts.GZIP_EXTENSION),
+        except KoreAIPartialUploadError as error:
+            raise upload.located(error) from error.cause
+
+        summary: dict[str, Any] = {
+            "contact_list_name": name,
+            "contact_list_id": contact_list_id,
+            "rows_sent": sent["rows_sent"],
+            "chunks_sent": sent["chunks_sent"],
+            "rows_rejected": upload.rejected_while_sending.count,
+            "rejected": checked.invalid.reasons,
+            "count_before": count_before,
+            "expected_count": count_before + sent["rows_sent"],
+        }
+        for key in ADD_CONTACTS_XCOM_KEYS:
+            context["ti"].xcom_push(key=key, value=summary[key])
+        self.record_contact_list_change(
+            context, hook, contact_list_id, operation="add_contacts", rows_sent=summary["rows_sent"]
+        )
+        return summary
+
+    def _log_rejected(self, rejected: contacts.RejectedRow) -> None:
+        self.log.warning("Invalid row, not sent: %s", rejected)
+
+    def _log_plan(self, upload: ContactUpload, checked: CheckReport) -> None:
+        invalid = checked.invalid
+        if invalid.count:
+            self.log.warning(
+                "%d invalid row(s) in %s will not be sent (max_invalid_rows=%d)%s",
+                invalid.count,
+                upload.described,
+                upload.max_invalid_rows,
+                f"; the first {len(invalid.first)} are logged above"
+                if invalid.count > len(invalid.first)
+                else "",
             )
-        if not os.path.isfile(location):
+        self.log.info(
+            "Sending %d contact(s) from %s to Kore.ai list %r in chunks of %d (%s)",
+            checked.valid,
+            upload.described,
+            upload.list_name,
+            self.chunk_size,
+            f"at most {self.requests_per_minute} requests per minute"
+            if self.requests_per_minute
+            else "paced by the account's request budget",
+        )
+
+    def _count_before(self, hook: KoreAIHook, name: str) -> tuple[str, int]:
+        """The list's id and count before sending: the sensor waits for ``count_before + rows_sent``."""
+        found = hook.count_contacts(name)
+        if found is None:
             raise KoreAIValidationError(
-                "path",
-                f"{location!r} is not a file on this worker. With several workers, have the upstream task "
-                "write to object storage and pass its URI (s3://..., gs://...) instead",
+                "contact_list_name",
+                f"Kore.ai has no contact list named {name!r}; nothing was sent. Create it first, e.g. with "
+                "CreateContactListOperator.",
             )
-        return contacts.ContactFile.local(location, kind=kind)
+        contact_list_id, count_before = found.contact_list_id, found.total_record_count
+        self.log.info(
+            "Kore.ai list %r (%s) holds %d contact(s) before sending", name, contact_list_id, count_before
+        )
+        return contact_list_id, count_before
 
     def openlineage_inputs(self) -> list[Any]:
         if self.read_from is None:
@@ -450,156 +448,3 @@ class AddContactsOperator(KoreAIBaseOperator):
 
         namespace, name = self.read_from
         return [InputDataset(namespace=namespace, name=name)]
-
-    @staticmethod
-    def _parse_records(value: Any) -> Sequence[Any]:
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                value = json.loads(text)
-            except ValueError:
-                import ast
-
-                try:
-                    value = ast.literal_eval(text)
-                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                    raise KoreAIValidationError(
-                        "records",
-                        # Length only: the text is contact data, and this error is logged.
-                        f"is text ({len(text)} characters) that is neither a JSON array nor a Python list",
-                    ) from None
-        if isinstance(value, Mapping):
-            raise KoreAIValidationError("records", "must be a list of records, got a single mapping")
-        if value is None or isinstance(value, str | bytes) or not isinstance(value, Iterable):
-            raise KoreAIValidationError("records", f"must be a list of records, got {type(value).__name__}")
-        return value if isinstance(value, Sequence) else list(value)
-
-    def _column_map(self) -> dict[str, str]:
-        from airflow_provider_koreai import contacts
-
-        try:
-            return contacts.check_column_map(self.column_map)
-        except ValueError as error:
-            raise KoreAIValidationError("column_map", str(error)) from None
-
-    def _log_rejected(self, rejected: contacts.RejectedRow) -> None:
-        self.log.warning("Invalid row, not sent: %s", rejected)
-
-    # -- run
-
-    def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
-        from airflow_provider_koreai import contacts
-
-        name = validation.contact_list_name(self.contact_list_name, field="contact_list_name")
-        max_invalid_rows = validation.whole_number(self.max_invalid_rows, "max_invalid_rows")
-        column_map = self._column_map()
-        source = self._source()
-        described = (
-            repr(source.location) if isinstance(source, contacts.ContactFile) else f"{len(source)} record(s)"
-        )
-
-        # Pass 1: map everything, send nothing.
-        checked = contacts.RejectTally(report=self._log_rejected)
-        valid = 0
-        try:
-            for _ in contacts.iter_rows(source, column_map, on_reject=checked.add):
-                valid += 1
-        except contacts.ContactFileError as error:
-            raise AirflowFailException(f"Invalid 'path': {error}") from error
-        if checked.count > max_invalid_rows:
-            raise AirflowFailException(
-                f"{checked.count} invalid row(s) in {described}, more than max_invalid_rows="
-                f"{max_invalid_rows}; nothing was sent to Kore.ai list {name!r}. First: "
-                + "; ".join(checked.reasons)
-            )
-        if checked.count:
-            self.log.warning(
-                "%d invalid row(s) in %s will not be sent (max_invalid_rows=%d)%s",
-                checked.count,
-                described,
-                max_invalid_rows,
-                f"; the first {len(checked.first)} are logged above"
-                if checked.count > len(checked.first)
-                else "",
-            )
-        self.log.info(
-            "Sending %d contact(s) from %s to Kore.ai list %r in chunks of %d (%s)",
-            valid,
-            described,
-            name,
-            self.chunk_size,
-            f"at most {self.requests_per_minute} requests per minute"
-            if self.requests_per_minute
-            else "paced by the account's request budget",
-        )
-
-        # The count before sending: the sensor waits for count_before + rows_sent.
-        found = hook.count_contacts(name)
-        if found is None:
-            raise AirflowFailException(
-                f"Kore.ai has no contact list named {name!r}; nothing was sent. Create it first, e.g. "
-                "with CreateContactListOperator."
-            )
-        contact_list_id, count_before = found.contact_list_id, found.total_record_count
-        self.log.info(
-            "Kore.ai list %r (%s) holds %d contact(s) before sending", name, contact_list_id, count_before
-        )
-
-        # Pass 2: stream the valid rows to the hook, which pulls one chunk at a time.
-        sending = contacts.RejectTally(limit=max_invalid_rows, keep=0)
-        progress = _UploadProgress(self.chunk_size)
-        rows = contacts.iter_rows(source, column_map, on_reject=sending.add)
-        try:
-            result = hook.add_contacts(
-                name,
-                progress.feed(rows),
-                chunk_size=self.chunk_size,
-                requests_per_minute=self.requests_per_minute,
-            )
-        except (contacts.TooManyRejectedRows, contacts.ContactFileError) as error:
-            raise AirflowFailException(
-                f"{described} changed while it was being sent ({error}); sending stopped. "
-                + progress.reader_failure()
-                + "; nothing after them was sent"
-            ) from error
-        except KoreAIPartialUploadError as error:
-            raise progress.failed_chunk(error) from error.cause
-
-        summary: dict[str, Any] = {
-            "contact_list_name": name,
-            "contact_list_id": contact_list_id,
-            "rows_sent": result["rows_sent"],
-            "chunks_sent": result["chunks_sent"],
-            "rows_rejected": sending.count,
-            "rejected": checked.reasons,
-            "count_before": count_before,
-            "expected_count": count_before + result["rows_sent"],
-        }
-        ti = context["ti"]
-        for key in (
-            "rows_sent",
-            "rows_rejected",
-            "chunks_sent",
-            "contact_list_id",
-            "count_before",
-            "expected_count",
-        ):
-            ti.xcom_push(key=key, value=summary[key])
-        self.record_contact_list_change(
-            context, hook, contact_list_id, operation="add_contacts", rows_sent=summary["rows_sent"]
-        )
-        return summary
-
-
-def _openlineage_file_name(location: str) -> tuple[str, str]:
-    """OpenLineage's (namespace, name) of a file: ``file`` and its absolute path on this machine, or the
-    store's ``scheme://bucket`` and the key."""
-    from urllib.parse import urlsplit
-
-    if "://" not in location:
-        return "file", os.path.abspath(location)
-    parts = urlsplit(location)
-    if parts.scheme == "file":
-        return "file", parts.path
-    bucket = parts.netloc.rpartition("@")[2]  # without a "conn_id@" an ObjectStoragePath may carry
-    return f"{parts.scheme}://{bucket}", parts.path.lstrip("/")

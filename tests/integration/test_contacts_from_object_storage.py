@@ -1,6 +1,7 @@
 """``AddContactsOperator`` reads its file through Airflow's object storage: a URI or an ``ObjectStoragePath``
 that any worker can open, gzipped or not, the format from the suffix or named. ``file://`` and an in-memory
-store (fsspec's ``memory://``, attached the way a deployment attaches S3 or GCS) stand in for a bucket."""
+store (fsspec's ``memory://``, attached the way a deployment attaches S3 or GCS) stand in for a bucket.
+Locations refused before anything is read: ``tests/test_contacts_upload.py``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException, ObjectStoragePath
+from airflow.providers.common.compat.sdk import ObjectStoragePath
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
@@ -85,20 +86,3 @@ def test_an_object_storage_path_with_a_named_format(emulator: EmulatorServer, me
         handle.write(JSONL.encode())
     summary = add(path=ObjectStoragePath("memory://exports/renewals.data"), file_format="jsonl")
     assert (summary["rows_sent"], summary["rows_rejected"]) == (3, 0)
-
-
-@pytest.mark.parametrize(
-    ("path", "problem"),
-    [
-        ("memory://exports/missing.csv", "is not a file in its object store"),
-        ("nosuchscheme://bucket/export.csv", "cannot be opened"),
-        ("memory://exports/renewals.data", "none of the supported extensions"),
-    ],
-)
-def test_a_bad_location_fails_before_anything_is_sent(
-    emulator: EmulatorServer, memory_store: Any, path: str, problem: str
-) -> None:
-    memory_store.pipe("/exports/renewals.data", JSONL.encode())
-    with pytest.raises(AirflowFailException, match=problem):
-        add(path=path)
-    assert emulator.recorded_requests() == []

@@ -1,0 +1,337 @@
+"""One upload of contacts to a Kore.ai list, as
+:class:`~airflow_provider_koreai.operators.contact_list.AddContactsOperator` runs it: where the contacts come
+from, the check that sends nothing, the stream the hook sends, and where a failure leaves the source.
+
+:mod:`airflow_provider_koreai.contacts` reads and maps rows with the standard library alone. This module adds
+what a running task needs around it (Airflow's object storage, the provider's errors), so it loads only
+when a task runs, never when a DAG is parsed:
+
+* :func:`contact_file`: the file behind ``path``: a local path, an ``ObjectStoragePath``, or an object
+  storage URI (``s3://``, ``gs://``, ``file://``, ``memory://``...) opened through Airflow's object storage
+  with ``path_conn_id``; its format from ``file_format``, else from the suffix (after ``.gz``);
+* :func:`parse_records`: ``records`` as a task receives it: a list, or the text a template renders (a JSON
+  array, or the Python ``repr`` of a list, what Jinja renders without ``render_template_as_native_obj``);
+* :class:`ContactUpload`: the two passes over the source. :meth:`~ContactUpload.check` (pass 1) maps every
+  row and sends nothing: more than ``max_invalid_rows`` invalid rows refuse the upload before any request.
+  :meth:`~ContactUpload.rows` (pass 2) streams the valid rows to the hook, and stops at once should the
+  source have changed since;
+* :class:`UploadProgress`: follows the rows the hook pulls, to name a failed chunk by its file lines or
+  record numbers.
+
+Every refusal is a :class:`~airflow_provider_koreai.exceptions.KoreAIValidationError` naming the argument
+(``path``, ``records``, ``column_map``, ``max_invalid_rows``): no task retry can fix it. Messages name rows
+by their place and say why they were refused, never what they hold.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from airflow_provider_koreai import validation
+from airflow_provider_koreai.contacts import (
+    GZIP_EXTENSION,
+    ContactFile,
+    ContactFileError,
+    FileKind,
+    Position,
+    Record,
+    RejectedRow,
+    RejectTally,
+    RenderedRecords,
+    Row,
+    TooManyRejectedRows,
+    check_column_map,
+    file_kind,
+    iter_rows,
+)
+from airflow_provider_koreai.exceptions import KoreAIPartialUploadError, KoreAIValidationError
+
+__all__ = ["CheckReport", "ContactUpload", "UploadProgress", "contact_file", "lineage_name", "parse_records"]
+
+# -- where the contacts come from ------------------------------------------------------------------------
+
+
+def parse_records(value: Any) -> Sequence[Any]:
+    """The records of ``records``: a list of mappings as given, or parsed from the text a template renders
+    (a JSON array, or a Python literal list); a :class:`~airflow_provider_koreai.contacts.RenderedRecords`
+    is unwrapped first. The items are checked one by one later, as rows."""
+    if isinstance(value, RenderedRecords):
+        value = value.value
+    if isinstance(value, str):
+        value = _records_from_text(value.strip())
+    if isinstance(value, Mapping):
+        raise KoreAIValidationError("records", "must be a list of records, got a single mapping")
+    if value is None or isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise KoreAIValidationError("records", f"must be a list of records, got {type(value).__name__}")
+    return value if isinstance(value, Sequence) else list(value)
+
+
+def _records_from_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise KoreAIValidationError(
+            "records",
+            # Length only: the text is contact data, and this error is logged.
+            f"is text ({len(text)} characters) that is neither a JSON array nor a Python list",
+        ) from None
+
+
+def contact_file(path: Any, *, conn_id: str | None = None, file_format: str | None = None) -> ContactFile:
+    """The file behind ``path``, checked before anything is read: a URI or an ``ObjectStoragePath``
+    through Airflow's object storage (``conn_id`` for a URI; ``None`` or ``""``, what a template renders for
+    "no connection": the store's default), anything else as a path on this worker.
+
+    :param file_format: ``"csv"`` or ``"jsonl"`` (checked by the operator), for a name that does not say;
+        ``None``: from the suffix, after ``.gz``.
+    """
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    if isinstance(path, str) and "://" in path:
+        try:
+            path = ObjectStoragePath(path, conn_id=conn_id or None)
+        except (ValueError, ImportError) as error:  # no filesystem for the scheme, a malformed URI
+            raise KoreAIValidationError("path", f"{path!r} cannot be opened: {error}") from None
+    if isinstance(path, ObjectStoragePath):
+        return _stored_file(path, file_format)
+    if not isinstance(path, str | os.PathLike) or not os.fspath(path).strip():
+        raise KoreAIValidationError(
+            "path", f"must be a file path, an object-storage URI or an ObjectStoragePath, got {path!r}"
+        )
+    location = os.fspath(path)
+    kind = _file_kind(location, file_format)
+    if not os.path.isfile(location):
+        raise KoreAIValidationError(
+            "path",
+            f"{location!r} is not a file on this worker. With several workers, have the upstream task "
+            "write to object storage and pass its URI (s3://..., gs://...) instead",
+        )
+    return ContactFile.local(location, kind=kind)
+
+
+def _stored_file(store: Any, file_format: str | None) -> ContactFile:
+    location = str(store)
+    kind = _file_kind(location, file_format)
+    try:
+        found = store.is_file()
+    except (ValueError, ImportError) as error:  # Airflow 3.0 finds no filesystem only here
+        raise KoreAIValidationError("path", f"{location!r} cannot be opened: {error}") from None
+    if not found:
+        raise KoreAIValidationError("path", f"{location!r} is not a file in its object store")
+    return ContactFile(
+        location=location,
+        kind=kind,
+        open_binary=lambda: store.open("rb"),
+        gzip=location.lower().endswith(GZIP_EXTENSION),
+    )
+
+
+def _file_kind(location: str, file_format: str | None) -> FileKind:
+    if file_format:
+        return cast(FileKind, file_format)
+    try:
+        return file_kind(location)
+    except ContactFileError as error:
+        raise KoreAIValidationError("path", str(error)) from None
+
+
+def lineage_name(location: str) -> tuple[str, str]:
+    """OpenLineage's (namespace, name) of a file: ``file`` and its absolute path on this machine, or the
+    store's ``scheme://bucket`` and the key."""
+    if "://" not in location:
+        return "file", os.path.abspath(location)
+    parts = urlsplit(location)
+    if parts.scheme == "file":
+        return "file", parts.path
+    bucket = parts.netloc.rpartition("@")[2]  # without a "conn_id@" an ObjectStoragePath may carry
+    return f"{parts.scheme}://{bucket}", parts.path.lstrip("/")
+
+
+# -- the two passes --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What :meth:`ContactUpload.check` found: the rows that will be sent, and the invalid ones (every one
+    counted, the first few kept with their reasons)."""
+
+    valid: int
+    invalid: RejectTally
+
+
+class ContactUpload:
+    """Contacts bound for one Kore.ai list from one source, read twice, streaming both times.
+
+    Reading the source twice costs seconds; sending it at 50 requests per minute costs minutes, so the
+    check is cheap insurance against a half-loaded list.
+
+    :param list_name: the list's name, for messages.
+    :param source: a :class:`~airflow_provider_koreai.contacts.ContactFile` or a sequence of records (see
+        :func:`contact_file`, :func:`parse_records`).
+    :param column_map: source column -> Kore.ai column renames.
+    :param max_invalid_rows: how many invalid rows are tolerated (reported, not sent).
+    """
+
+    def __init__(
+        self,
+        list_name: str,
+        source: ContactFile | Sequence[Any],
+        *,
+        column_map: Mapping[str, str] | None = None,
+        max_invalid_rows: int = 0,
+    ) -> None:
+        self.list_name = list_name
+        self.source = source
+        self.column_map = dict(column_map or {})
+        self.max_invalid_rows = max_invalid_rows
+        #: The invalid rows met while sending (pass 2); one more than ``max_invalid_rows`` stops it.
+        self.rejected_while_sending = RejectTally(limit=max_invalid_rows, keep=0)
+        #: Which rows the hook has pulled, once :meth:`rows` has been called.
+        self.progress: UploadProgress | None = None
+
+    @classmethod
+    def from_arguments(
+        cls,
+        list_name: str,
+        *,
+        records: Any = None,
+        path: Any = None,
+        path_conn_id: str | None = None,
+        file_format: str | None = None,
+        column_map: Any = None,
+        max_invalid_rows: Any = 0,
+    ) -> ContactUpload:
+        """An upload from ``AddContactsOperator``'s rendered arguments, each checked (in this order:
+        ``max_invalid_rows``, ``column_map``, then ``path`` if given, else ``records``) before anything is
+        read or sent."""
+        limit = validation.whole_number(max_invalid_rows, "max_invalid_rows")
+        try:
+            renames = check_column_map(column_map)
+        except ValueError as error:
+            raise KoreAIValidationError("column_map", str(error)) from None
+        source = (
+            contact_file(path, conn_id=path_conn_id, file_format=file_format)
+            if path is not None
+            else parse_records(records)
+        )
+        return cls(list_name, source, column_map=renames, max_invalid_rows=limit)
+
+    @property
+    def field(self) -> str:
+        """The argument that named the source, as errors name it."""
+        return "path" if isinstance(self.source, ContactFile) else "records"
+
+    @property
+    def described(self) -> str:
+        """The source in a message: the file's location, or how many records (never what they hold)."""
+        source = self.source
+        return repr(source.location) if isinstance(source, ContactFile) else f"{len(source)} record(s)"
+
+    @property
+    def read_from(self) -> tuple[str, str] | None:
+        """The file read, as OpenLineage's (namespace, name); ``None`` for records."""
+        return lineage_name(self.source.location) if isinstance(self.source, ContactFile) else None
+
+    def check(self, report: Callable[[RejectedRow], None] | None = None) -> CheckReport:
+        """Pass 1: map every row and send nothing.
+
+        :param report: called with each of the first invalid rows (to log them).
+        :raises KoreAIValidationError: naming the source, when the file cannot be read as contacts, or when
+            more than ``max_invalid_rows`` rows are invalid (the first ones and their reasons are in the
+            message).
+        """
+        invalid = RejectTally(report=report)
+        valid = 0
+        try:
+            for _ in iter_rows(self.source, self.column_map, on_reject=invalid.add):
+                valid += 1
+        except ContactFileError as error:
+            raise KoreAIValidationError(self.field, str(error)) from error
+        if invalid.count > self.max_invalid_rows:
+            raise KoreAIValidationError(
+                self.field,
+                f"{invalid.count} invalid row(s) in {self.described}, more than max_invalid_rows="
+                f"{self.max_invalid_rows}; nothing was sent to Kore.ai list {self.list_name!r}. First: "
+                + "; ".join(invalid.reasons),
+            )
+        return CheckReport(valid=valid, invalid=invalid)
+
+    def rows(self, chunk_size: int) -> Iterator[Record]:
+        """Pass 2: the valid rows' records, lazily, for a hook that pulls ``chunk_size`` of them per request;
+        :attr:`progress` follows them.
+
+        Should the source have changed since :meth:`check` (more invalid rows than allowed, or no longer
+        readable), the iteration raises :class:`KoreAIValidationError` at once, saying which rows were
+        accepted before: the chunk being built is never sent.
+        """
+        self.progress = UploadProgress(chunk_size)
+        return self._stream(self.progress)
+
+    def _stream(self, progress: UploadProgress) -> Iterator[Record]:
+        rows = iter_rows(self.source, self.column_map, on_reject=self.rejected_while_sending.add)
+        try:
+            yield from progress.feed(rows)
+        except (TooManyRejectedRows, ContactFileError) as error:
+            raise KoreAIValidationError(
+                self.field,
+                f"{self.described} changed while it was being sent ({error}); sending stopped. "
+                f"{progress.accepted_so_far()}; nothing after them was sent",
+            ) from error
+
+    def located(self, error: KoreAIPartialUploadError) -> KoreAIPartialUploadError:
+        """The hook's error, naming the failed chunk's rows by their place in the source."""
+        return error if self.progress is None else self.progress.located(error)
+
+
+class UploadProgress:
+    """Follows the rows the hook pulls, to say in source terms (file lines, record numbers) which rows were
+    accepted when an upload stops half-way.
+
+    The hook pulls exactly ``chunk_size`` rows, sends them, then pulls the next ones: so when it asks for
+    the first row of a chunk, every earlier chunk has been accepted by Kore.ai.
+    """
+
+    def __init__(self, chunk_size: int) -> None:
+        self.chunk_size = chunk_size
+        self.pulled = 0
+        self.chunk_first: Position | None = None
+        self.last: Position | None = None
+        self.before_chunk: Position | None = None
+
+    def feed(self, rows: Iterable[Row]) -> Iterator[Record]:
+        for row in rows:
+            if self.pulled % self.chunk_size == 0:
+                self.before_chunk = self.last
+                self.chunk_first = row.position
+            self.last = row.position
+            self.pulled += 1
+            yield row.record
+
+    def located(self, error: KoreAIPartialUploadError) -> KoreAIPartialUploadError:
+        """The hook's error about the chunk being sent, naming its rows by their place in the source."""
+        if self.chunk_first is None or self.last is None:
+            return error
+        accepted = str(self.before_chunk) if self.before_chunk is not None else None
+        return error.in_source(str(self.chunk_first), str(self.last), accepted)
+
+    def accepted_so_far(self) -> str:
+        """Where things stand after reading the source failed while the hook was building a chunk: that
+        chunk was never sent, every complete chunk before it was."""
+        if self.pulled % self.chunk_size == 0:
+            through, count = self.last, self.pulled
+        else:
+            through, count = self.before_chunk, self.pulled // self.chunk_size * self.chunk_size
+        if through is None:
+            return "No row was accepted before that"
+        return f"The {count} row(s) up to and including {through} were accepted before that"
