@@ -13,24 +13,20 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_koreai import rate_limit
+from airflow_provider_koreai import rate_limit, validation
 from airflow_provider_koreai.defaults import (
+    CONNECTION_EXTRAS,
     DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE,
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_JWT_TTL_SECONDS,
     DEFAULT_RATE_LIMIT_SHARE,
     DEFAULT_TIMEOUT_SECONDS,
-    MAX_ACCOUNT_REQUESTS_PER_MINUTE,
-    MAX_JWT_TTL_SECONDS,
-    MAX_MAX_ATTEMPTS,
 )
-from airflow_provider_koreai.exceptions import KoreAIConfigurationError
+from airflow_provider_koreai.exceptions import KoreAIConfigurationError, KoreAIValidationError
 
 CONN_TYPE = "koreai"
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
-_TRUE_WORDS = frozenset({"true", "1", "yes"})
-_FALSE_WORDS = frozenset({"false", "0", "no"})
 
 
 @dataclass(frozen=True)
@@ -86,14 +82,14 @@ class KoreAIConnectionConfig:
             raise missing("Client ID", "the Login field", "Client ID of the Kore.ai JWT app, cs-...")
         if not conn.password:
             raise missing("Client Secret", "the Password field", "Client Secret of the Kore.ai JWT app")
-        iid = extras.text("iid")
+        iid = extras.optional("iid")
         if not iid:
             raise missing("application id", "the extra 'iid'", "st-..., from the app's settings")
-        account_id = extras.text("account_id")
+        account_id = extras.optional("account_id")
         if not account_id:
             raise missing("account id", "the extra 'account_id'", "the 24-character account id")
 
-        timeout = extras.positive_number("timeout", DEFAULT_TIMEOUT_SECONDS)
+        timeout = extras.value("timeout")
         store = extras.rate_limit_store()
         return cls(
             conn_id=conn_id,
@@ -105,21 +101,15 @@ class KoreAIConnectionConfig:
             iid=iid,
             account_id=account_id,
             timeout=timeout,
-            connect_timeout=min(
-                extras.positive_number("connect_timeout", DEFAULT_CONNECT_TIMEOUT_SECONDS), timeout
-            ),
-            jwt_ttl=extras.bounded_int("jwt_ttl", DEFAULT_JWT_TTL_SECONDS, 1, MAX_JWT_TTL_SECONDS),
-            verify=extras.verify(),
-            enforce_jti=extras.boolean("enforce_jti", default=True),
-            max_attempts=extras.optional_bounded_int("max_attempts", 1, MAX_MAX_ATTEMPTS),
-            retry_timeout=extras.optional_positive_number("retry_timeout"),
-            rate_limit_per_minute=extras.bounded_int(
-                "rate_limit_per_minute",
-                DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE,
-                0,
-                MAX_ACCOUNT_REQUESTS_PER_MINUTE,
-            ),
-            rate_limit_share=extras.bounded_int("rate_limit_share", DEFAULT_RATE_LIMIT_SHARE, 1, 100),
+            connect_timeout=min(extras.value("connect_timeout"), timeout),
+            jwt_ttl=extras.value("jwt_ttl"),
+            verify=extras.value("verify"),
+            enforce_jti=extras.value("enforce_jti"),
+            # Empty: the hook's own default (the same as the form's), after its arguments.
+            max_attempts=extras.optional("max_attempts"),
+            retry_timeout=extras.optional("retry_timeout"),
+            rate_limit_per_minute=extras.value("rate_limit_per_minute"),
+            rate_limit_share=extras.value("rate_limit_share"),
             rate_limit_store=store,
         )
 
@@ -188,77 +178,42 @@ def normalize_base_url(
 
 
 class _Extras:
-    """Typed access to connection extras, under their bare or ``extra__koreai__`` prefixed names."""
+    """Connection extras under their bare or ``extra__koreai__`` prefixed names, each read by the rule of
+    its kind with its default and limits (:data:`~airflow_provider_koreai.defaults.CONNECTION_EXTRAS`,
+    :func:`~airflow_provider_koreai.validation.extra`), spelled as a connection may spell it."""
 
     def __init__(self, subject: str, extras: dict[str, Any]) -> None:
         self.subject = subject
         self.extras = extras
 
     def raw(self, name: str) -> Any:
+        """The extra as stored; ``None`` when it is not set: absent, ``null``, empty or blank (a blank
+        ``verify`` would otherwise reach ``requests`` as a falsy CA path, which turns verification off)."""
         for key in (name, f"extra__{CONN_TYPE}__{name}"):
             value = self.extras.get(key)
-            if value is not None and value != "":
+            if value is not None and not (isinstance(value, str) and not value.strip()):
                 return value
         return None
 
     def error(self, name: str, problem: str) -> KoreAIConfigurationError:
         return KoreAIConfigurationError(f"{self.subject}: extra {name!r} {problem}.")
 
-    def text(self, name: str) -> str | None:
-        value = self.raw(name)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.error(name, f"must be a string, got {type(value).__name__}")
-        return value.strip() or None
-
-    def _number(self, name: str) -> float | None:
-        value = self.raw(name)
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            raise self.error(name, "must be a number of seconds")
+    def optional(self, name: str) -> Any:
+        """The extra, checked; ``None`` when it is not set."""
         try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise self.error(name, f"must be a number, got {value!r}") from None
+            return validation.extra(name, self.raw(name))
+        except KoreAIValidationError as error:
+            raise self.error(name, error.problem) from None
 
-    def optional_positive_number(self, name: str) -> float | None:
-        number = self._number(name)
-        if number is not None and not number > 0:
-            raise self.error(name, f"must be greater than 0, got {number:g}")
-        return number
-
-    def positive_number(self, name: str, default: float) -> float:
-        number = self.optional_positive_number(name)
-        return default if number is None else number
-
-    def optional_bounded_int(self, name: str, low: int, high: int) -> int | None:
-        number = self._number(name)
-        if number is None:
-            return None
-        if number != int(number) or not low <= number <= high:
-            raise self.error(name, f"must be a whole number from {low} to {high}, got {number:g}")
-        return int(number)
-
-    def bounded_int(self, name: str, default: int, low: int, high: int) -> int:
-        number = self.optional_bounded_int(name, low, high)
-        return default if number is None else number
-
-    def boolean(self, name: str, *, default: bool) -> bool:
-        value = self.raw(name)
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
-            return value.strip().lower() in _TRUE_WORDS
-        raise self.error(name, f"must be true or false, got {value!r}")
+    def value(self, name: str) -> Any:
+        """The extra, checked; its default (through the same rule: ``"true"`` is ``True``) when not set."""
+        value = self.optional(name)
+        return validation.extra(name, CONNECTION_EXTRAS[name].default) if value is None else value
 
     def rate_limit_store(self) -> str | None:
         """The Redis or PostgreSQL URL of the shared request budget. Its password (if any) goes to the
         masker: it lives as long as the connection, and may appear in a client library's error."""
-        url = self.text("rate_limit_store")
+        url = self.optional("rate_limit_store")
         if url is None:
             return None
         try:
@@ -271,19 +226,3 @@ class _Extras:
 
             register_long_lived_secret(password)
         return url
-
-    def verify(self) -> bool | str:
-        """TLS verification: on by default; ``false`` turns it off, a path names a CA bundle."""
-        value = self.raw("verify")
-        if value is None or value is True:
-            return True
-        if value is False:
-            return False
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in _TRUE_WORDS:
-                return True
-            if lowered in _FALSE_WORDS:
-                return False
-            return value.strip()
-        raise self.error("verify", "must be true, false or the path of a CA bundle")

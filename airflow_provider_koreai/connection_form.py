@@ -2,9 +2,9 @@
 
 Airflow >= 3.2 reads these from the provider info (``conn-fields``, ``ui-field-behaviour``); older
 releases call the hook's ``get_connection_form_widgets``/``get_ui_field_behaviour``. Both are generated
-from the constants below so the two forms cannot drift apart, and the defaults and limits they show are
-the connection reader's own (``defaults.py``). This module imports nothing else: the provider info is
-loaded while Airflow itself is still starting.
+from the constants below so the two forms cannot drift apart, and each field's type, default and limits
+are the connection reader's own: :data:`~airflow_provider_koreai.defaults.CONNECTION_EXTRAS`. This
+module imports nothing else: the provider info is loaded while Airflow itself is still starting.
 """
 
 from __future__ import annotations
@@ -12,112 +12,102 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_koreai.defaults import (
-    DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE,
-    DEFAULT_CONNECT_TIMEOUT_SECONDS,
-    DEFAULT_JWT_TTL_SECONDS,
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_RATE_LIMIT_SHARE,
-    DEFAULT_RETRY_TIMEOUT_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    MAX_ACCOUNT_REQUESTS_PER_MINUTE,
-    MAX_JWT_TTL_SECONDS,
-    MAX_MAX_ATTEMPTS,
+    BOOLEAN,
+    CONNECTION_EXTRAS,
+    SECONDS,
+    WHOLE_NUMBER,
+    Extra,
 )
+
+#: The label and the description of each extra; the form adds the limits and the default.
+_TEXTS: dict[str, tuple[str, str]] = {
+    "iid": (
+        "Application ID (iid)",
+        "Kore.ai application id, st-..., sent in the path and the iid header.",
+    ),
+    "account_id": (
+        "Account ID",
+        "Kore.ai account id (24 hexadecimal characters), sent as the accountId header.",
+    ),
+    "timeout": ("Request timeout (seconds)", "Read timeout of every request."),
+    "connect_timeout": (
+        "Connect timeout (seconds)",
+        "Time to open a connection; never more than the request timeout.",
+    ),
+    "max_attempts": (
+        "Attempts per request",
+        "Tries of each request on a 429, 5xx or connection failure, the first included; 1 disables retries.",
+    ),
+    "retry_timeout": (
+        "Time budget per call (seconds)",
+        "Total time one call may take, retries and waits included; a call ends within it plus one request "
+        "timeout.",
+    ),
+    "jwt_ttl": (
+        "JWT lifetime (seconds)",
+        "Lifetime of each signed token; Kore.ai refuses longer ones when JTI is enforced.",
+    ),
+    "enforce_jti": (
+        "Fresh token per request (jti)",
+        "On (default): every request gets a new token with its own jti, accepted whether or not the JWT app "
+        "enforces JTI. Off: one token is reused until shortly before it expires; only for apps with Enforce "
+        "JTI switched off.",
+    ),
+    "verify": (
+        "TLS verification",
+        "true (default), false (never in production), or the path of a CA bundle present on every worker "
+        "and triggerer, for hosts behind a private CA.",
+    ),
+    "rate_limit_per_minute": (
+        "Account rate limit (requests/minute)",
+        "Kore.ai's limit for the account, across all Contact Center APIs; 0 turns the provider's pacing off.",
+    ),
+    "rate_limit_share": (
+        "Share of the rate limit (%)",
+        "The percentage of the account's limit this Airflow deployment uses, leaving the rest to other "
+        "Kore.ai clients.",
+    ),
+    "rate_limit_store": (
+        "Shared rate budget store",
+        "A Redis (redis://, rediss://) or PostgreSQL (postgresql://) URL reachable from every worker and "
+        "triggerer: they then share one request budget. Empty: each process paces itself. If the store is "
+        "unreachable, requests are paced per process and tasks go on.",
+    ),
+}
+
+#: Each kind of extra as JSON Schema; text (a name, a URL, ``true``/``false`` or a path) otherwise.
+_JSON_TYPES = {BOOLEAN: "boolean", WHOLE_NUMBER: "integer", SECONDS: "number"}
+
+
+def _schema(spec: Extra) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": [_JSON_TYPES.get(spec.kind, "string"), "null"]}
+    if spec.default is not None:
+        schema["default"] = spec.default
+    if spec.kind == SECONDS:  # the duration rule: above 0
+        schema["exclusiveMinimum"] = 0
+    if spec.minimum is not None:
+        schema["minimum"] = spec.minimum
+    if spec.maximum is not None:
+        schema["maximum"] = spec.maximum
+    return schema
+
+
+def _description(text: str, spec: Extra) -> str:
+    if spec.kind not in (WHOLE_NUMBER, SECONDS):
+        return text
+    limits = f" From {spec.minimum} to {spec.maximum}." if spec.maximum is not None else ""
+    return f"{text}{limits} Default {spec.default:g}."
+
 
 #: Extra fields of the form, saved as bare keys in the connection's extras: every extra the connection
 #: reader (:mod:`airflow_provider_koreai.connection`) understands, with its default and its limits.
 CONN_FIELDS: dict[str, dict[str, Any]] = {
-    "iid": {
-        "label": "Application ID (iid)",
-        "description": "Kore.ai application id, st-..., sent in the path and the iid header.",
-        "schema": {"type": ["string", "null"]},
-    },
-    "account_id": {
-        "label": "Account ID",
-        "description": "Kore.ai account id (24 hexadecimal characters), sent as the accountId header.",
-        "schema": {"type": ["string", "null"]},
-    },
-    "timeout": {
-        "label": "Request timeout (seconds)",
-        "description": f"Read timeout of every request. Default {DEFAULT_TIMEOUT_SECONDS:g}.",
-        "schema": {"type": ["number", "null"], "default": DEFAULT_TIMEOUT_SECONDS, "minimum": 1},
-    },
-    "connect_timeout": {
-        "label": "Connect timeout (seconds)",
-        "description": "Time to open a connection; never more than the request timeout. "
-        f"Default {DEFAULT_CONNECT_TIMEOUT_SECONDS:g}.",
-        "schema": {"type": ["number", "null"], "default": DEFAULT_CONNECT_TIMEOUT_SECONDS, "minimum": 1},
-    },
-    "max_attempts": {
-        "label": "Attempts per request",
-        "description": "Tries of each request on a 429, 5xx or connection failure, the first included; 1 "
-        f"disables retries. Default {DEFAULT_MAX_ATTEMPTS}.",
-        "schema": {
-            "type": ["integer", "null"],
-            "default": DEFAULT_MAX_ATTEMPTS,
-            "minimum": 1,
-            "maximum": MAX_MAX_ATTEMPTS,
-        },
-    },
-    "retry_timeout": {
-        "label": "Time budget per call (seconds)",
-        "description": "Total time one call may take, retries and waits included; a call ends within it "
-        f"plus one request timeout. Default {DEFAULT_RETRY_TIMEOUT_SECONDS:g}.",
-        "schema": {"type": ["number", "null"], "default": DEFAULT_RETRY_TIMEOUT_SECONDS, "minimum": 1},
-    },
-    "jwt_ttl": {
-        "label": "JWT lifetime (seconds)",
-        "description": f"Lifetime of each signed token, 1 to {MAX_JWT_TTL_SECONDS} (Kore.ai's limit when JTI "
-        f"is enforced). Default {DEFAULT_JWT_TTL_SECONDS}.",
-        "schema": {
-            "type": ["integer", "null"],
-            "default": DEFAULT_JWT_TTL_SECONDS,
-            "minimum": 1,
-            "maximum": MAX_JWT_TTL_SECONDS,
-        },
-    },
-    "enforce_jti": {
-        "label": "Fresh token per request (jti)",
-        "description": "On (default): every request gets a new token with its own jti, accepted whether or "
-        "not the JWT app enforces JTI. Off: one token is reused until shortly before it expires; only for "
-        "apps with Enforce JTI switched off.",
-        "schema": {"type": ["boolean", "null"], "default": True},
-    },
-    "verify": {
-        "label": "TLS verification",
-        "description": "true (default), false (never in production), or the path of a CA bundle present "
-        "on every worker and triggerer, for hosts behind a private CA.",
-        "schema": {"type": ["string", "null"], "default": "true"},
-    },
-    "rate_limit_per_minute": {
-        "label": "Account rate limit (requests/minute)",
-        "description": "Kore.ai's limit for the account, across all Contact Center APIs; 0 turns the "
-        f"provider's pacing off. Default {DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE}.",
-        "schema": {
-            "type": ["integer", "null"],
-            "default": DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE,
-            "minimum": 0,
-            "maximum": MAX_ACCOUNT_REQUESTS_PER_MINUTE,
-        },
-    },
-    "rate_limit_share": {
-        "label": "Share of the rate limit (%)",
-        "description": "The percentage of the account's limit this Airflow deployment uses, leaving the "
-        f"rest to other Kore.ai clients. Default {DEFAULT_RATE_LIMIT_SHARE}.",
-        "schema": {
-            "type": ["integer", "null"],
-            "default": DEFAULT_RATE_LIMIT_SHARE,
-            "minimum": 1,
-            "maximum": 100,
-        },
-    },
-    "rate_limit_store": {
-        "label": "Shared rate budget store",
-        "description": "A Redis (redis://, rediss://) or PostgreSQL (postgresql://) URL reachable from "
-        "every worker and triggerer: they then share one request budget. Empty: each process paces itself. "
-        "If the store is unreachable, requests are paced per process and tasks go on.",
-        "schema": {"type": ["string", "null"]},
-    },
+    name: {
+        "label": _TEXTS[name][0],
+        "description": _description(_TEXTS[name][1], spec),
+        "schema": _schema(spec),
+    }
+    for name, spec in CONNECTION_EXTRAS.items()
 }
 
 HIDDEN_FIELDS: list[str] = ["port", "schema"]
@@ -134,14 +124,13 @@ PLACEHOLDERS: dict[str, str] = {
     "password": "Client Secret of the Kore.ai JWT app",
     "iid": "st-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
     "account_id": "67777ce93e25326494e9xxxx",
-    "timeout": f"{DEFAULT_TIMEOUT_SECONDS:g}",
-    "connect_timeout": f"{DEFAULT_CONNECT_TIMEOUT_SECONDS:g}",
-    "max_attempts": str(DEFAULT_MAX_ATTEMPTS),
-    "retry_timeout": f"{DEFAULT_RETRY_TIMEOUT_SECONDS:g}",
-    "jwt_ttl": str(DEFAULT_JWT_TTL_SECONDS),
+    # Numbers show their default.
+    **{
+        name: f"{spec.default:g}"
+        for name, spec in CONNECTION_EXTRAS.items()
+        if spec.kind in (WHOLE_NUMBER, SECONDS)
+    },
     "verify": "true, false or /path/to/ca-bundle.pem",
-    "rate_limit_per_minute": str(DEFAULT_ACCOUNT_REQUESTS_PER_MINUTE),
-    "rate_limit_share": str(DEFAULT_RATE_LIMIT_SHARE),
     "rate_limit_store": "redis://redis.internal:6379/0",
 }
 
@@ -175,20 +164,20 @@ def form_widgets() -> dict[str, Any]:
     from wtforms.validators import Optional
 
     widgets: dict[str, Any] = {}
-    for name, spec in CONN_FIELDS.items():
-        kind = spec["schema"]["type"]
-        if "boolean" in kind:
+    for name, field in CONN_FIELDS.items():
+        kind = CONNECTION_EXTRAS[name].kind
+        if kind == BOOLEAN:
             widgets[name] = BooleanField(
-                lazy_gettext(spec["label"]),
-                description=spec["description"],
-                default=spec["schema"]["default"],
+                lazy_gettext(field["label"]),
+                description=field["description"],
+                default=CONNECTION_EXTRAS[name].default,
             )
             continue
         # Numbers that may have decimals are text in the legacy form; the connection reader parses them.
-        field_class = IntegerField if "integer" in kind else StringField
+        field_class = IntegerField if kind == WHOLE_NUMBER else StringField
         widgets[name] = field_class(
-            lazy_gettext(spec["label"]),
-            description=spec["description"],
+            lazy_gettext(field["label"]),
+            description=field["description"],
             widget=BS3TextFieldWidget(),
             validators=[Optional()],
         )

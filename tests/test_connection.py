@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_koreai import validation
 from airflow_provider_koreai.connection import KoreAIConnectionConfig, normalize_base_url
-from airflow_provider_koreai.exceptions import KoreAIConfigurationError
+from airflow_provider_koreai.exceptions import KoreAIConfigurationError, KoreAIValidationError
 from tests.conftest import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, IID
 
 
@@ -106,13 +107,73 @@ def test_form_values_arrive_as_strings_or_prefixed() -> None:
         ({"password": ""}, "Client Secret"),
         ({"extra_dejson": {"account_id": ACCOUNT_ID}}, "iid"),
         ({"extra_dejson": {"iid": IID}}, "account_id"),
-        ({"extra_dejson": {"iid": IID, "account_id": ACCOUNT_ID, "jwt_ttl": 7200}}, "jwt_ttl"),
-        ({"extra_dejson": {"iid": IID, "account_id": ACCOUNT_ID, "jwt_ttl": "abc"}}, "jwt_ttl"),
-        ({"extra_dejson": {"iid": IID, "account_id": ACCOUNT_ID, "timeout": 0}}, "timeout"),
-        ({"extra_dejson": {"iid": IID, "account_id": ACCOUNT_ID, "verify": 3}}, "verify"),
     ],
 )
-def test_missing_or_bad_fields_are_named(overrides: dict[str, Any], named: str) -> None:
+def test_missing_fields_are_named(overrides: dict[str, Any], named: str) -> None:
     with pytest.raises(KoreAIConfigurationError, match=named) as excinfo:
         KoreAIConnectionConfig.from_connection(conn(**overrides))
     assert CLIENT_SECRET not in str(excinfo.value)
+
+
+def read(**extras: Any) -> KoreAIConnectionConfig:
+    return KoreAIConnectionConfig.from_connection(
+        conn(extra_dejson={"iid": IID, "account_id": ACCOUNT_ID, **extras})
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "value", "problem"),
+    [
+        ("jwt_ttl", 7200, "must be a whole number from 1 to 3600"),
+        ("jwt_ttl", "abc", "must be a whole number from 1 to 3600 (or a number as text, e.g. '30')"),
+        ("timeout", 0, "must be a number of seconds above 0"),
+        ("retry_timeout", "inf", "must be a number of seconds above 0"),
+        ("enforce_jti", "on", "must be a boolean or the text 'true'/'false'/'yes'/'no'/'1'/'0'"),
+        ("verify", 3, "must be true, false or the path of a CA bundle"),
+    ],
+)
+def test_a_bad_extra_names_the_connection_and_the_extra_first(extra: str, value: Any, problem: str) -> None:
+    """The extras' rules are :mod:`~airflow_provider_koreai.validation`'s (tests/test_validation.py); the
+    reader reports a refusal as a configuration error about the connection."""
+    with pytest.raises(KoreAIConfigurationError) as excinfo:
+        read(**{extra: value})
+    assert str(excinfo.value).startswith(f"Kore.ai connection 'koreai_default': extra {extra!r} {problem}")
+    assert str(excinfo.value).endswith(f", got {value!r}.")
+
+
+def test_a_connection_may_spell_booleans_and_numbers_as_forms_uris_and_people_do() -> None:
+    """Deliberately wider than a DAG argument (``validation.CONNECTION_BOOLEAN_WORDS``,
+    ``allow_decimal_point``): these connections have always worked, and keep working."""
+    config = read(
+        enforce_jti="No",
+        verify="0",
+        jwt_ttl="600.0",
+        max_attempts=3.0,
+        rate_limit_share=" 50 ",
+        timeout="0.5",
+        extra__koreai__retry_timeout="90",
+    )
+    assert (config.enforce_jti, config.verify, config.jwt_ttl, config.max_attempts) == (False, False, 600, 3)
+    assert (config.rate_limit_share, config.timeout, config.retry_timeout) == (50, 0.5, 90.0)
+    assert config.connect_timeout == 0.5  # never more than the request timeout
+    assert (read(enforce_jti="yes").enforce_jti, read(verify="1").verify, read(verify="TRUE").verify) == (
+        True,
+        True,
+        True,
+    )
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "1", "0"])
+def test_yes_no_1_0_are_spellings_of_the_connection_only(word: str) -> None:
+    """A templated DAG argument renders a bool as ``True``/``False``: ``yes`` or ``1`` there is refused,
+    not guessed at (tests/operators checks ``allow_duplicates`` does so)."""
+    assert isinstance(read(enforce_jti=word).enforce_jti, bool)
+    with pytest.raises(KoreAIValidationError, match="allow_duplicates"):
+        validation.parse_bool(word, "allow_duplicates")
+
+
+@pytest.mark.parametrize("blank", ["", "  ", "\t"])
+def test_a_blank_extra_is_not_set(blank: str) -> None:
+    """A blank ``verify`` once reached ``requests`` as an empty CA path, which turns verification off."""
+    config = read(verify=blank, timeout=blank, enforce_jti=blank)
+    assert (config.verify, config.timeout, config.enforce_jti) == (True, 30.0, True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from importlib.metadata import distribution
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,7 +15,8 @@ from packaging.utils import canonicalize_name
 
 from airflow_provider_koreai import __version__
 from airflow_provider_koreai.connection import KoreAIConnectionConfig
-from airflow_provider_koreai.connection_form import CONN_FIELDS
+from airflow_provider_koreai.connection_form import CONN_FIELDS, form_widgets
+from airflow_provider_koreai.exceptions import KoreAIConfigurationError
 from airflow_provider_koreai.get_provider_info import get_provider_info
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from tests.compat import AIRFLOW_V_3_2_PLUS
@@ -158,3 +160,82 @@ def test_every_form_default_is_what_the_reader_uses_when_the_field_is_empty() ->
     assert {name: getattr(prefilled, name) for name in defaults} == {
         name: getattr(empty, name) for name in defaults
     } | {"max_attempts": defaults["max_attempts"], "retry_timeout": defaults["retry_timeout"]}
+
+
+#: JSON values the 3.2+ form may save for a typed field (it sends numbers and booleans as JSON).
+PROBES: list[Any] = [
+    True,
+    False,
+    -1,
+    0,
+    0.001,
+    0.5,
+    1,
+    1.5,
+    5,
+    20,
+    21,
+    99.5,
+    100,
+    101,
+    3600,
+    3601,
+    100_000,
+    100_001,
+]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        name
+        for name, spec in CONN_FIELDS.items()
+        if spec["schema"]["type"][0] in ("boolean", "integer", "number")
+    ],
+)
+def test_the_form_accepts_exactly_what_the_reader_accepts(name: str) -> None:
+    """Types and limits come from one table (``defaults.CONNECTION_EXTRAS``): a value the form's JSON
+    Schema lets through is one the reader takes, and the other way round."""
+    validator = jsonschema.Draft202012Validator(CONN_FIELDS[name]["schema"])
+    for value in PROBES:
+        try:
+            read_connection({**REQUIRED_EXTRAS, name: value})
+            read = True
+        except KoreAIConfigurationError:
+            read = False
+        assert validator.is_valid(value) == read, (
+            f"{name}={value!r}: the form says {not read}, the reader {read}"
+        )
+
+
+def test_legacy_widgets_take_type_label_and_default_from_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Airflow 3.0/3.1 build the form from ``get_connection_form_widgets`` (FAB and WTForms, not installed
+    on every leg): stand-ins record what each widget is built from."""
+
+    class Field:
+        def __init__(self, label: str, **kwargs: Any) -> None:
+            self.label, self.kwargs = label, kwargs
+
+    kinds = {kind: type(kind, (Field,), {}) for kind in ("StringField", "IntegerField", "BooleanField")}
+    stand_ins: dict[str, dict[str, Any]] = {
+        "wtforms": kinds,
+        "wtforms.validators": {"Optional": object},
+        "flask_babel": {"lazy_gettext": str},
+        "flask_appbuilder": {},
+        "flask_appbuilder.fieldwidgets": {"BS3TextFieldWidget": object},
+    }
+    for module, names in stand_ins.items():
+        monkeypatch.setitem(sys.modules, module, SimpleNamespace(**names))
+
+    widgets = form_widgets()
+    expected_kind = {"boolean": "BooleanField", "integer": "IntegerField"}
+    assert set(widgets) == set(CONN_FIELDS)
+    for name, widget in widgets.items():
+        spec = CONN_FIELDS[name]
+        assert type(widget).__name__ == expected_kind.get(spec["schema"]["type"][0], "StringField"), name
+        assert (widget.label, widget.kwargs["description"]) == (spec["label"], spec["description"])
+        # The legacy form pre-fills only its check box; numbers show their default as a placeholder.
+        prefilled = spec["schema"]["default"] if spec["schema"]["type"][0] == "boolean" else None
+        assert widget.kwargs.get("default") == prefilled, name
