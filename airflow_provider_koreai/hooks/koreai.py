@@ -166,13 +166,15 @@ class KoreAIHook(BaseHook):
 
     @property
     def max_attempts(self) -> int:
+        """Failed attempts per request, 429s aside: the argument, else the connection's, else 5."""
         for value in (self._max_attempts, self.config.max_attempts):
             if value is not None:
-                return max(1, value)
+                return value
         return DEFAULT_MAX_ATTEMPTS
 
     @property
     def retry_timeout(self) -> float:
+        """Seconds one logical call may take: the argument, else the connection's, else 120."""
         for value in (self._retry_timeout, self.config.retry_timeout):
             if value is not None:
                 return value
