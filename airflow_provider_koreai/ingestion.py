@@ -45,18 +45,6 @@ SETTLED = "settled"
 
 
 @dataclass(frozen=True)
-class ContactCount:
-    """One reading of a list, as :meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.count_contacts`
-    and its async twin return it: what the ingestion rule needs, parsed and checked by the hook."""
-
-    contact_list_id: str
-    #: Kore.ai's ``totalRecordCount``: contacts ingested so far.
-    total_record_count: int
-    #: The list's ``allowDuplicates`` as Kore.ai reports it; ``None`` when it does not say.
-    allow_duplicates: bool | None
-
-
-@dataclass(frozen=True)
 class IngestionVerdict:
     """Why the wait ended, and with which count; ``as_dict()`` is what the sensor pushes to XCom."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from airflow_provider_koreai.exceptions import (
@@ -25,7 +26,6 @@ from airflow_provider_koreai.exceptions import (
     KoreAIServerError,
     KoreAIUnexpectedResponseError,
 )
-from airflow_provider_koreai.ingestion import ContactCount
 from airflow_provider_koreai.validation import describe
 
 AUTH_HINT = (
@@ -43,6 +43,18 @@ REDACTED = "***"
 EXCERPT_LENGTH = 200
 #: How much of a non-JSON body is decoded and scrubbed before the excerpt is cut from it.
 SCRUB_WINDOW = 8192
+
+
+@dataclass(frozen=True)
+class ContactCount:
+    """One reading of a list, as :meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.count_contacts`
+    and its async twin return it: what the ingestion rule needs, parsed and checked by the hook."""
+
+    contact_list_id: str
+    #: Kore.ai's ``totalRecordCount``: contacts ingested so far.
+    total_record_count: int
+    #: The list's ``allowDuplicates`` as Kore.ai reports it; ``None`` when it does not say.
+    allow_duplicates: bool | None
 
 
 class ResponseLike(Protocol):

@@ -46,9 +46,8 @@ from airflow_provider_koreai.exceptions import (
     KoreAIUnexpectedResponseError,
     KoreAIValidationError,
 )
-from airflow_provider_koreai.ingestion import ContactCount
 from airflow_provider_koreai.pipeline import RequestPipeline
-from airflow_provider_koreai.responses import contact_list_id_of
+from airflow_provider_koreai.responses import ContactCount, contact_list_id_of
 
 if TYPE_CHECKING:
     import requests

@@ -34,7 +34,6 @@ from airflow_provider_koreai.defaults import DEFAULT_CONN_ID, KOREAI_UI_COLOR
 from airflow_provider_koreai.exceptions import KoreAIError
 from airflow_provider_koreai.ingestion import (
     DEFAULT_SETTLE_POLLS,
-    ContactCount,
     IngestionVerdict,
     IngestionWatch,
 )
@@ -42,6 +41,8 @@ from airflow_provider_koreai.operators.base import KoreAIHookMixin, raise_for_ta
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_koreai.responses import ContactCount
 
 #: The XCom key that holds the final ``totalRecordCount`` (also the task's return value).
 XCOM_TOTAL_RECORD_COUNT = "total_record_count"

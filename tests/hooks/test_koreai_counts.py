@@ -11,7 +11,7 @@ import requests_mock as rm
 
 from airflow_provider_koreai.exceptions import KoreAIUnexpectedResponseError, KoreAIValidationError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from airflow_provider_koreai.ingestion import ContactCount
+from airflow_provider_koreai.responses import ContactCount
 from tests.conftest import BASE_URL, IID
 
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"

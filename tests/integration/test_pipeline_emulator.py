@@ -11,7 +11,7 @@ import pytest
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.exceptions import KoreAIError, KoreAIServerError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from airflow_provider_koreai.ingestion import ContactCount
+from airflow_provider_koreai.responses import ContactCount
 from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT, USER_AGENT
 
 RENEWALS = "cl-demo-renewals-due"  # seeded: 3 contacts, duplicates not allowed
