@@ -14,6 +14,15 @@
    because the list (``allowDuplicates=false``) dropped contacts it already held, as on a re-run of the
    same month. The writes happen on the worker; the trigger only reads.
 6. ``report`` summarises the run for the next task or a notification.
+7. ``find_last_months_list`` and ``delete_last_months_list`` retire last month's list once this month's
+   is filled and ingested: the list named "Renewal Calls - <previous Month YYYY>" is looked up by its
+   exact name and deleted by id; when there is none (the first month, or a re-run after the delete), both
+   tasks are skipped. The month before January is December of the year before.
+
+Both names come from one clock, read once by ``load_renewals_due``: the end of the run's data interval
+for a scheduled run, the current time for a manual run without a logical date (REST, UI). A manual run
+that starts on the last evening of a month and ends the next morning still retires the month before the
+list it filled, never the list itself.
 
 The export is written to, and read from, Airflow's object storage at ``export_location``: ``file://`` by
 default (the demo, one machine), ``s3://bucket/prefix`` or ``gs://...`` in a distributed deployment
@@ -27,20 +36,33 @@ from __future__ import annotations
 import csv
 
 import pendulum
+from airflow.providers.common.compat.sdk import AirflowSkipException
 from airflow.sdk import DAG, ObjectStoragePath, Param, get_current_context, task
 
 from airflow_provider_koreai.operators.contact_list import (
     AddContactsOperator,
     CreateContactListOperator,
+    DeleteContactListOperator,
     UpdateContactListOperator,
 )
 from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
 
 LOADED = "ti.xcom_pull(task_ids='load_renewals_due')"
 
+
+def renewal_list_name(month: pendulum.DateTime) -> str:
+    """The name of the list of ``month``'s renewals: "Renewal Calls - <Month YYYY>"."""
+    return f"Renewal Calls - {month.format('MMMM YYYY')}"
+
+
+def month_before(as_of: pendulum.DateTime) -> pendulum.DateTime:
+    """The first day of the month before ``as_of``'s: December 1 of the year before, in January."""
+    return as_of.start_of("month").subtract(months=1)
+
+
 with DAG(
     dag_id="koreai_refresh_contact_list",
-    description="Load renewals due, then create/reuse, update, fill and verify the Kore.ai contact list.",
+    description="Load renewals due, refresh this month's Kore.ai contact list, then retire last month's.",
     schedule="@monthly",
     start_date=pendulum.datetime(2025, 8, 1, tz="UTC"),
     catchup=False,
@@ -85,7 +107,9 @@ with DAG(
         return {
             "path": str(path),
             "rows": rows,
-            "list_name": f"Renewal Calls - {as_of.format('MMMM YYYY')}",
+            "list_name": renewal_list_name(as_of),
+            # Named from the same as_of as this month's list: the retire step below deletes no other.
+            "previous_list_name": renewal_list_name(month_before(as_of)),
             "description": f"{rows} customers with a renewal due, loaded {as_of.to_date_string()}",
         }
 
@@ -150,5 +174,30 @@ with DAG(
         }
         print(f"Kore.ai contact list refreshed: {summary}")
         return summary
+
+    # [START howto_operator_koreai_delete_contact_list]
+    @task
+    def find_last_months_list() -> str:
+        """Last month's list id, found by its exact name; skipped (with the delete) when there is none."""
+        # Imported when the task runs: the hook's HTTP stack stays out of every parse of this file.
+        from airflow_provider_koreai.hooks.koreai import KoreAIHook
+
+        loaded = get_current_context()["ti"].xcom_pull(task_ids="load_renewals_due")
+        name = loaded["previous_list_name"]
+        found = KoreAIHook(koreai_conn_id="koreai_default").find_contact_list(name)
+        if found is None:
+            raise AirflowSkipException(f"No Kore.ai contact list is named {name!r}: nothing to retire")
+        return str(found["_id"])
+
+    delete_last_months_list = DeleteContactListOperator(
+        task_id="delete_last_months_list",
+        contact_list_id="{{ ti.xcom_pull(task_ids='find_last_months_list') }}",
+        # Gone already (deleted by hand, or by an earlier try of this task): nothing left to do.
+        missing_ok=True,
+    )
+
+    # Once this month's list is filled and ingested, last month's is no longer needed.
+    wait_for_ingestion >> find_last_months_list() >> delete_last_months_list
+    # [END howto_operator_koreai_delete_contact_list]
 
     loaded >> create_contact_list >> update_contact_list >> add_contacts >> wait_for_ingestion >> report()

@@ -9,8 +9,8 @@ The story it prints, step by step:
 3. ``example_dags/koreai_refresh_contact_list.py`` runs with ``dag.test()`` against the migrated metadata
    DB in ``AIRFLOW_HOME``; each task's state is printed as it changes, including ``deferred`` while the
    sensor waits in the trigger for Kore.ai to ingest this run's contacts;
-4. the XComs (the count before sending, the count to wait for, the rule that ended the wait) and the list
-   as the emulator now holds it;
+4. the XComs (the count before sending, the count to wait for, the rule that ended the wait, last month's
+   list if one was retired) and the list as the emulator now holds it;
 5. the emulator stops, by PID.
 
 Airflow's own logging goes to a file (its path is printed), not to the screen. Exits non-zero if anything
@@ -41,6 +41,8 @@ TASK_ORDER = (
     "update_contact_list",
     "add_contacts",
     "wait_for_ingestion",
+    "find_last_months_list",
+    "delete_last_months_list",
     "report",
 )
 CUSTOMERS = 120
@@ -113,7 +115,7 @@ class TaskWatcher(threading.Thread):
         self.read_log()
 
     def show(self, task_id: str, text: str) -> None:
-        self.story.detail(f"+{time.monotonic() - self.started:5.1f}s  {task_id:<20} {text}")
+        self.story.detail(f"+{time.monotonic() - self.started:5.1f}s  {task_id:<23} {text}")
 
     def read_log(self) -> None:
         with self.log_path.open(encoding="utf-8", errors="replace") as log:
@@ -192,6 +194,9 @@ def run_dag(story: Story, log_path: Path, export_dir: str) -> int:
     )
     ingestion = xcom("wait_for_ingestion", "ingestion")
     story.detail(f"wait_for_ingestion   {json.dumps(ingestion)}")
+    retired = xcom("find_last_months_list")
+    retire = f"last month's list {retired}" if retired else "skipped: no list of last month to retire"
+    story.detail(f"find_last_months_list {retire}")
     story.detail(f"report               {json.dumps(xcom('report'))}")
 
     if dag_run.state != "success" or not list_id:

@@ -1,20 +1,52 @@
 """The full lifecycle example (load -> create or reuse -> update -> add contacts -> wait for ingestion ->
-report) through real Airflow (``dag.test()``), against the emulator."""
+report, and retire last month's list) through real Airflow (``dag.test()``), against the emulator; and
+the example's month arithmetic, which needs neither."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pendulum
 import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
+from airflow_provider_koreai.hooks.koreai import KoreAIHook
+from tests.conftest import EXAMPLE_DAGS
 from tests.integration.dag_runs import run_example_dag, xcom
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
-
 DAG_ID = "koreai_refresh_contact_list"
+#: The runs below are manual runs with logical dates in September 2025, where their data interval ends.
+THIS_MONTH = "Renewal Calls - September 2025"
+LAST_MONTH = "Renewal Calls - August 2025"
+RETIRE_TASKS = ("find_last_months_list", "delete_last_months_list")
+
+
+def example_module() -> ModuleType:
+    """The example DAG file imported as a module: its DAG is built, never run."""
+    spec = importlib.util.spec_from_file_location(DAG_ID, EXAMPLE_DAGS / f"{DAG_ID}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("as_of", "last_month"),
+    [
+        (pendulum.datetime(2027, 1, 1, tz="UTC"), "Renewal Calls - December 2026"),
+        (pendulum.datetime(2027, 1, 31, 23, 59, 59, tz="UTC"), "Renewal Calls - December 2026"),
+        (pendulum.datetime(2026, 3, 31, 12, tz="UTC"), "Renewal Calls - February 2026"),
+    ],
+)
+def test_last_months_name_is_december_of_the_year_before_in_january(
+    as_of: pendulum.DateTime, last_month: str
+) -> None:
+    example = example_module()
+    assert example.renewal_list_name(example.month_before(as_of)) == last_month
 
 
 def quick_polling(dag: Any) -> None:
@@ -33,6 +65,18 @@ def run(tmp_path: Path, day: int, customers: int) -> Any:
     )
 
 
+def states(dag_run: Any, task_ids: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(dag_run.get_task_instance(task_id).state) for task_id in task_ids)
+
+
+def deleted_ids(emulator: EmulatorServer) -> list[str]:
+    """The list ids of the delete requests the emulator received, in order."""
+    sent = emulator.recorded_requests()
+    return [r["path"].rsplit("/", 1)[-1] for r in sent if r["route"] == "delete_contact_list"]
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("airflow_db")
 def test_refresh_creates_fills_and_waits(emulator: EmulatorServer, tmp_path: Path) -> None:
     dag_run = run(tmp_path, 1, 2_345)
 
@@ -40,7 +84,7 @@ def test_refresh_creates_fills_and_waits(emulator: EmulatorServer, tmp_path: Pat
     list_id = xcom(dag_run, "create_contact_list", "contact_list_id")
     stored = emulator.contact_list(list_id)
     assert stored is not None
-    assert stored["name"].startswith("Renewal Calls - ")
+    assert stored["name"] == THIS_MONTH
     assert stored["totalRecordCount"] == 2_345
     assert xcom(dag_run, "add_contacts", "rows_sent") == 2_345
     assert xcom(dag_run, "add_contacts", "chunks_sent") == 3
@@ -63,8 +107,33 @@ def test_refresh_creates_fills_and_waits(emulator: EmulatorServer, tmp_path: Pat
     assert contacts[0]["renewalDate"] == "2025-09-30", "extra columns pass through"
     adds = [r for r in emulator.recorded_requests() if r["route"] == "add_contacts"]
     assert [len(r["body"]["data"]) for r in adds] == [1000, 1000, 345]
+    # No list of last month: nothing to retire, and the run still succeeds.
+    assert states(dag_run, RETIRE_TASKS) == ("skipped", "skipped")
+    assert deleted_ids(emulator) == []
 
 
+@pytest.mark.integration
+@pytest.mark.usefixtures("airflow_db")
+def test_refresh_retires_last_months_list(emulator: EmulatorServer, tmp_path: Path) -> None:
+    last_month_id = KoreAIHook().create_contact_list(name=LAST_MONTH)["_id"]
+    others = {item["_id"] for item in emulator.contact_lists()} - {last_month_id}
+
+    dag_run = run(tmp_path, 1, 40)
+
+    assert dag_run.state == "success"
+    assert states(dag_run, RETIRE_TASKS) == ("success", "success")
+    assert xcom(dag_run, "find_last_months_list") == last_month_id
+    assert emulator.contact_list(last_month_id) is None, "last month's list is gone"
+    assert deleted_ids(emulator) == [last_month_id]
+    this_month_id = xcom(dag_run, "create_contact_list", "contact_list_id")
+    this_month = emulator.contact_list(this_month_id)
+    assert this_month is not None
+    assert (this_month["name"], this_month["totalRecordCount"]) == (THIS_MONTH, 40)
+    assert {item["_id"] for item in emulator.contact_lists()} == others | {this_month_id}
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("airflow_db")
 def test_rerunning_reuses_the_list(emulator: EmulatorServer, tmp_path: Path) -> None:
     first = run(tmp_path, 2, 50)
     second = run(tmp_path, 3, 50)
