@@ -1,7 +1,7 @@
 """N worker processes against one account's 60 requests per minute, with and without the shared budget.
 
-Each worker is its own Python process with its own ``KoreAIHook`` (``tests/integration/
-rate_budget_worker.py``), as tasks on Celery or Kubernetes workers are; they all start at once and read a
+Each worker is its own Python process with its own ``KoreAIHook`` (``tests/helpers/
+budget_worker.py``), as tasks on Celery or Kubernetes workers are; they all start at once and read a
 contact list ``calls`` times. The emulator runs in another process, enforcing 60 requests per minute per
 account like Kore.ai; the shared budget lives in a ``redis-server`` on 127.0.0.1 (Debian package).
 
@@ -40,7 +40,7 @@ SLOTS = 2000
 
 def main() -> int:
     from airflow_provider_koreai.emulator.process import EmulatorProcess
-    from tests.stores import RedisServer
+    from tests.helpers.stores import RedisServer
 
     requests = WORKERS * CALLS
     limit_s = requests / ACCOUNT_LIMIT * 60
@@ -70,7 +70,7 @@ def main() -> int:
 
 
 def run(name: str, emulator_url: str, connection: dict[str, Any], limit_s: float) -> dict[str, Any]:
-    from tests.integration.shared_budget_run import run_workers
+    from tests.helpers.shared_budget import run_workers
 
     admin(emulator_url, "POST", "/_emulator/reset")
     admin(emulator_url, "DELETE", "/_emulator/requests")

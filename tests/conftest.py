@@ -1,8 +1,10 @@
-"""Shared test setup: an isolated Airflow home, connections from environment variables.
+"""Shared test setup: an isolated Airflow home, connections from environment variables, the emulator.
 
 Airflow reads its configuration once, at first import, so the environment is settled here before any
 test module imports Airflow. ``make test`` passes a freshly migrated ``AIRFLOW_HOME``; a bare ``pytest``
 gets a temporary one, migrated on demand by the ``airflow_db`` fixture.
+
+Fixtures only: what tests share besides fixtures lives in :mod:`tests.helpers`.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_DAGS = REPO_ROOT / "example_dags"
-TEST_DAGS = REPO_ROOT / "tests" / "integration" / "dags"
+from tests.helpers.connections import connection_json
+from tests.helpers.emulator import EMULATOR_DEFAULTS, Emulators
+from tests.helpers.paths import EXAMPLE_DAGS, TEST_DAGS
+
+if TYPE_CHECKING:
+    from airflow_provider_koreai.emulator import EmulatorServer
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="koreai-airflow-home-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
@@ -39,33 +44,6 @@ os.environ.setdefault(
         ]
     ),
 )
-
-# Realistic values: PyJWT warns about HMAC keys shorter than 32 bytes.
-CLIENT_ID = "cs-5f1d2c3b-8e7a-4a1b-9c0d-1e2f3a4b5c6d"
-CLIENT_SECRET = "kS9vQ2xL7mN4pR8tW1yZ3bC6dF0gH5jK2lM9nP4qS7u="
-IID = "st-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
-ACCOUNT_ID = "67777ce93e25326494e9ab12"
-HOST = "https://platform.kore.ai"
-BASE_URL = "https://platform.kore.ai"
-
-
-def connection_json(**overrides: Any) -> str:
-    """An ``AIRFLOW_CONN_*`` JSON value; ``extra`` overrides are merged into the default extras.
-
-    The account's request budget is off (``rate_limit_per_minute`` 0): tests that send hundreds of
-    mocked requests would otherwise wait a minute for every 54; the budget has tests of its own.
-    """
-    extra: dict[str, Any] = {"iid": IID, "account_id": ACCOUNT_ID, "rate_limit_per_minute": 0}
-    extra.update(overrides.pop("extra", {}))
-    conn: dict[str, Any] = {
-        "conn_type": "koreai",
-        "host": HOST,
-        "login": CLIENT_ID,
-        "password": CLIENT_SECRET,
-        "extra": extra,
-    }
-    conn.update(overrides)
-    return json.dumps(conn)
 
 
 @pytest.fixture
@@ -95,7 +73,7 @@ def _fresh_secrets_masker() -> Iterator[None]:
     """
     yield
     if "airflow.sdk" in sys.modules:
-        from tests.compat import reset_secrets_masker
+        from tests.helpers.compat import reset_secrets_masker
 
         reset_secrets_masker()
 
@@ -109,6 +87,26 @@ def _fresh_rate_budgets() -> Iterator[None]:
         from airflow_provider_koreai import rate_limit
 
         rate_limit.reset()
+
+
+@pytest.fixture
+def in_process_slots(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every slot taken from an in-process request budget during the test (each a pyrate-limiter
+    ``RateItem``): a spy on ``InMemoryBucket.put``, the bucket of a budget without a store, or of one whose
+    store is down. Slots in a store are counted in the store itself (``ZCARD``, ``count(*)``)."""
+    from pyrate_limiter import InMemoryBucket
+
+    taken: list[object] = []
+    real_put = InMemoryBucket.put
+
+    def put(self: InMemoryBucket, item: Any) -> bool:
+        admitted = real_put(self, item)
+        if admitted:
+            taken.append(item)
+        return admitted
+
+    monkeypatch.setattr(InMemoryBucket, "put", put)
+    return taken
 
 
 @pytest.fixture
@@ -147,3 +145,30 @@ def airflow_db() -> Path:
         airflow = Path(sys.executable).with_name("airflow")
         subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
     return home
+
+
+# -- the emulator ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def emulators() -> Iterator[Emulators]:
+    """Every emulator server of the session, one per settings (:mod:`tests.helpers.emulator`)."""
+    with Emulators() as servers:
+        yield servers
+
+
+@pytest.fixture
+def emulator_settings() -> dict[str, Any]:
+    """The settings of the ``emulator`` fixture's server; override this fixture in a module for others."""
+    return dict(EMULATOR_DEFAULTS)
+
+
+@pytest.fixture
+def emulator(
+    emulators: Emulators, emulator_settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EmulatorServer]:
+    """The emulator in its seeded state, with ``koreai_default`` pointing at it."""
+    server = emulators.get(**emulator_settings)
+    monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(server.airflow_connection()))
+    yield server
+    server.reset()

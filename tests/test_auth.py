@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from airflow_provider_koreai.auth import KoreAIJWTAuth
-from tests.conftest import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, IID
+from tests.helpers.connections import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, IID
 
 
 def make_auth(**overrides: object) -> KoreAIJWTAuth:

@@ -1,4 +1,4 @@
-"""The test suite's bridge to Airflow 3.0-3.3 (``tests/compat.py``) works on the running release."""
+"""The test suite's bridge to Airflow 3.0-3.3 (``tests/helpers/compat.py``) works on the running release."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from airflow.providers.common.compat.sdk import redact
 from airflow.sdk import DAG, BaseOperator
 
 from airflow_provider_koreai.auth import register_long_lived_secret
-from tests.compat import dag_bag, reset_secrets_masker, serialize_round_trip
-from tests.conftest import EXAMPLE_DAGS
+from tests.helpers.compat import dag_bag, reset_secrets_masker, serialize_round_trip
+from tests.helpers.paths import EXAMPLE_DAGS
 
 SECRET = "only-a-test-value-9f8e7d6c5b4a"
 

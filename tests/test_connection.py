@@ -8,7 +8,7 @@ import pytest
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.connection import KoreAIConnectionConfig, normalize_base_url
 from airflow_provider_koreai.exceptions import KoreAIConfigurationError, KoreAIValidationError
-from tests.conftest import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, IID
+from tests.helpers.connections import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, IID
 
 
 def conn(**overrides: Any) -> SimpleNamespace:

@@ -19,7 +19,7 @@ from airflow_provider_koreai.connection_form import CONN_FIELDS, form_widgets
 from airflow_provider_koreai.exceptions import KoreAIConfigurationError
 from airflow_provider_koreai.get_provider_info import get_provider_info
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.compat import AIRFLOW_V_3_2_PLUS
+from tests.helpers.compat import AIRFLOW_V_3_2_PLUS
 
 INFO = get_provider_info()
 

@@ -24,8 +24,8 @@ from airflow_provider_koreai.exceptions import (
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.rate_limit import AccountRateLimiter, RateBudgetSettings
 from airflow_provider_koreai.transport import CallBudget
-from tests.conftest import ACCOUNT_ID, BASE_URL, IID
-from tests.stores import free_port
+from tests.helpers.connections import ACCOUNT_ID, BASE_URL, IID
+from tests.helpers.stores import free_port
 
 LISTS_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
 LIST_ID = "cl-0123456789abcdef"

@@ -1,6 +1,6 @@
 """``make e2e``: every example DAG in a real deployment, as a new user would run them.
 
-The four Airflow services and the emulator on loopback (:mod:`tests.e2e.deployment`), only the
+The four Airflow services and the emulator on loopback (:mod:`tests.helpers.deployment`), only the
 ``koreai_default`` connection configured. Every example DAG is unpaused (which creates the scheduled runs,
 and the load DAG's run triggers the asset-scheduled DAG), then triggered twice through the REST API v2,
 in one order and then in the reverse order. When every run has ended:
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT as TRIGGER_USER_AGENT
-from tests.e2e.deployment import Deployment, deployment
+from tests.helpers.deployment import Deployment, deployment
 
 pytestmark = pytest.mark.e2e
 

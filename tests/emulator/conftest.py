@@ -1,36 +1,29 @@
-"""Fixtures for the emulator's own tests: one real server per module on 127.0.0.1, reset between tests.
+"""Fixtures of the emulator's own tests: the session's emulator (``tests/conftest.py``) with ingestion
+0.3 s after acceptance, and a client of its HTTP API.
 
-Tokens are minted with PyJWT in ``_helpers``, independently of the provider's hook, so these tests pin
-the emulator's contract rather than re-testing the client against itself.
+Tokens are minted with PyJWT in :mod:`tests.helpers.kore_api`, independently of the provider's hook, so
+these tests pin the emulator's contract rather than re-testing the client against itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from airflow_provider_koreai.emulator import EmulatorServer, EmulatorSettings
-
-from ._helpers import Kore
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    settings = EmulatorSettings(rate_limit_per_minute=0, ingestion_delay_seconds=0.3)
-    with EmulatorServer(settings, host="127.0.0.1", port=0) as server:
-        yield server
+from airflow_provider_koreai.emulator import EmulatorServer
+from tests.helpers.emulator import EMULATOR_DEFAULTS
+from tests.helpers.kore_api import Kore
 
 
 @pytest.fixture
-def server(emulator: EmulatorServer) -> Iterator[EmulatorServer]:
-    emulator.reset()
-    yield emulator
-    emulator.reset()
+def emulator_settings() -> dict[str, Any]:
+    return {**EMULATOR_DEFAULTS, "ingestion_delay_seconds": 0.3}
 
 
 @pytest.fixture
-def kore(server: EmulatorServer) -> Iterator[Kore]:
-    client = Kore(server)
+def kore(emulator: EmulatorServer) -> Iterator[Kore]:
+    client = Kore(emulator)
     yield client
     client.close()

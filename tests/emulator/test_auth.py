@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import jwt
 import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer, EmulatorSettings
-
-from ._helpers import Kore, assert_error, mint_token
+from tests.helpers.emulator import Emulators
+from tests.helpers.kore_api import Kore, assert_error, mint_token
 
 RENEWALS = "cl-demo-renewals-due"
 OTHER_SECRET = "a-different-but-long-enough-secret-0123456789"
@@ -100,28 +100,25 @@ def test_iid_in_path_must_be_the_configured_one(kore: Kore) -> None:
     assert_error(kore.request("GET", url, headers=kore.headers(iid="st-other")), 401, 4002, "iid")
 
 
-def test_auth_is_checked_before_validation(kore: Kore, server: EmulatorServer) -> None:
+def test_auth_is_checked_before_validation(kore: Kore, emulator: EmulatorServer) -> None:
     r = kore.request("PUT", kore.list_url(RENEWALS), headers=kore.headers(auth=None), json={"name1": 1})
     assert_error(r, 401, 4002)
 
 
-def test_extra_clients_are_accepted() -> None:
-    settings = EmulatorSettings(extra_clients={"cs-second": OTHER_SECRET}, rate_limit_per_minute=0)
-    with EmulatorServer(settings) as server:
-        kore = Kore(server)
-        token = mint_token(settings, app_id="cs-second", secret=OTHER_SECRET)
-        assert kore.request("GET", kore.list_url(RENEWALS), headers=kore.headers(token)).status_code == 200
-        kore.close()
+def test_extra_clients_are_accepted(emulators: Emulators) -> None:
+    emulator = emulators.get(extra_clients={"cs-second": OTHER_SECRET}, rate_limit_per_minute=0)
+    kore = Kore(emulator)
+    token = mint_token(emulator.settings, app_id="cs-second", secret=OTHER_SECRET)
+    assert kore.request("GET", kore.list_url(RENEWALS), headers=kore.headers(token)).status_code == 200
+    kore.close()
 
 
-@pytest.fixture(scope="module")
-def limited() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorSettings(rate_limit_per_minute=5)) as server:
-        yield server
+@pytest.fixture
+def limited(emulators: Emulators) -> EmulatorServer:
+    return emulators.get(rate_limit_per_minute=5)
 
 
 def test_rate_limit_returns_429_with_retry_after(limited: EmulatorServer) -> None:
-    limited.reset()
     kore = Kore(limited)
     try:
         statuses = [kore.request("GET", kore.list_url(RENEWALS)).status_code for _ in range(5)]

@@ -16,8 +16,7 @@ import pytest
 import requests
 
 from airflow_provider_koreai.emulator import EmulatorSettings
-
-from ._helpers import mint_token
+from tests.helpers.kore_api import mint_token
 
 BANNER = re.compile(r"^Kore\.ai emulator listening on (http://127\.0\.0\.1:(\d+))$")
 

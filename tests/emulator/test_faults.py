@@ -8,41 +8,40 @@ import pytest
 import requests
 
 from airflow_provider_koreai.emulator import EmulatorServer
-
-from ._helpers import Kore, assert_error
+from tests.helpers.kore_api import Kore, assert_error
 
 RENEWALS = "cl-demo-renewals-due"
 UPDATE = {"name": "Renamed by a faulty call", "source": "passiveApiIntegration", "allowDuplicates": False}
 
 
-def renamed(server: EmulatorServer) -> bool:
-    current = server.contact_list(RENEWALS)
+def renamed(emulator: EmulatorServer) -> bool:
+    current = emulator.contact_list(RENEWALS)
     assert current is not None
     return bool(current["name"] == UPDATE["name"])
 
 
-def test_status_fault_with_retry_after_is_fifo_and_not_applied(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="update_contact_list", count=2, status=429, retry_after=1)
-    server.inject_fault(route="update_contact_list", status=503)
+def test_status_fault_with_retry_after_is_fifo_and_not_applied(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", count=2, status=429, retry_after=1)
+    emulator.inject_fault(route="update_contact_list", status=503)
     for _ in range(2):
         r = kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE)
         assert_error(r, 429, 429, "rate limit")
         assert r.headers["Retry-After"] == "1"
-    assert not renamed(server)
+    assert not renamed(emulator)
     assert_error(kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE), 503, 503)
-    assert not renamed(server)
+    assert not renamed(emulator)
     assert kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE).status_code == 200
-    assert renamed(server)
+    assert renamed(emulator)
 
 
-def test_fault_only_hits_its_route(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="update_contact_list", status=500)
+def test_fault_only_hits_its_route(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", status=500)
     assert kore.request("GET", kore.list_url(RENEWALS)).status_code == 200
     assert kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE).status_code == 500
 
 
-def test_wildcard_fault(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="*", status=502, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
+def test_wildcard_fault(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="*", status=502, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
     r = kore.request("GET", kore.list_url(RENEWALS))
     assert_error(r, 502, 502)
     assert r.headers["Retry-After"] == "Wed, 21 Oct 2015 07:28:00 GMT"
@@ -61,80 +60,80 @@ def test_wildcard_fault(kore: Kore, server: EmulatorServer) -> None:
     ids=["html", "empty", "truncated-json", "status-failure", "huge"],
 )
 def test_raw_body_fault_is_sent_verbatim(
-    kore: Kore, server: EmulatorServer, body: str, content_type: str | None, status: int
+    kore: Kore, emulator: EmulatorServer, body: str, content_type: str | None, status: int
 ) -> None:
-    server.inject_fault(route="get_contact_list", status=status, body=body, content_type=content_type)
+    emulator.inject_fault(route="get_contact_list", status=status, body=body, content_type=content_type)
     r = kore.request("GET", kore.list_url(RENEWALS))
     assert r.status_code == status
     assert r.text == body
     assert r.headers["Content-Type"].startswith(content_type or "application/json")
 
 
-def test_extra_headers_fault(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="get_contacts", status=200, body="{}", headers={"X-Test": "yes"})
+def test_extra_headers_fault(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="get_contacts", status=200, body="{}", headers={"X-Test": "yes"})
     r = kore.request("GET", f"{kore.list_url(RENEWALS)}/getAllContacts")
     assert r.headers["X-Test"] == "yes"
     assert r.json() == {}
 
 
-def test_delay_fault_times_out_the_client_but_is_applied(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="update_contact_list", delay=0.6)
+def test_delay_fault_times_out_the_client_but_is_applied(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", delay=0.6)
     with pytest.raises(requests.exceptions.ReadTimeout):
         kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE, timeout=0.2)
     deadline = time.monotonic() + 3
-    while not renamed(server) and time.monotonic() < deadline:
+    while not renamed(emulator) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert renamed(server)
+    assert renamed(emulator)
 
 
-def test_delay_fault_then_normal_answer(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="get_contact_list", delay=0.3)
+def test_delay_fault_then_normal_answer(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="get_contact_list", delay=0.3)
     started = time.monotonic()
     assert kore.request("GET", kore.list_url(RENEWALS)).status_code == 200
     assert time.monotonic() - started >= 0.3
 
 
-def test_drop_before_is_a_connection_error_and_not_applied(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="update_contact_list", drop="before")
+def test_drop_before_is_a_connection_error_and_not_applied(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", drop="before")
     with pytest.raises(requests.exceptions.ConnectionError) as info:
         kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE)
     assert "without response" in str(info.value) or "reset" in str(info.value).lower()
-    assert not renamed(server)
-    recorded = server.recorded_requests()[-1]
+    assert not renamed(emulator)
+    recorded = emulator.recorded_requests()[-1]
     assert recorded["status"] is None
     assert recorded["fault"]["drop"] == "before"
     # the same session carries on over a fresh connection
     assert kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE).status_code == 200
 
 
-def test_drop_after_is_a_connection_error_but_applied(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="update_contact_list", drop="after")
+def test_drop_after_is_a_connection_error_but_applied(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="update_contact_list", drop="after")
     with pytest.raises(requests.exceptions.ConnectionError):
         kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE)
-    assert renamed(server)
-    recorded = server.recorded_requests()[-1]
+    assert renamed(emulator)
+    recorded = emulator.recorded_requests()[-1]
     assert recorded["status"] is None
     assert recorded["applied_status"] == 200
 
 
-def test_drop_after_create_leaves_the_list_behind(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="create_contact_list", drop="after")
+def test_drop_after_create_leaves_the_list_behind(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="create_contact_list", drop="after")
     body = {"name": "Ambiguous", "source": "passiveApiIntegration"}
     with pytest.raises(requests.exceptions.ConnectionError):
         kore.request("POST", f"{kore.lists_url}/createContactList", json=body)
-    assert "Ambiguous" in {cl["name"] for cl in server.contact_lists()}
+    assert "Ambiguous" in {cl["name"] for cl in emulator.contact_lists()}
     assert_error(kore.request("POST", f"{kore.lists_url}/createContactList", json=body), 409, 409)
 
 
-def test_drop_with_status_is_rejected(server: EmulatorServer) -> None:
+def test_drop_with_status_is_rejected(emulator: EmulatorServer) -> None:
     with pytest.raises(ValueError, match="drop"):
-        server.inject_fault(route="get_contacts", drop="before", status=500)
+        emulator.inject_fault(route="get_contacts", drop="before", status=500)
     with pytest.raises(ValueError, match="route"):
-        server.inject_fault(route="getContacts", status=500)
+        emulator.inject_fault(route="getContacts", status=500)
 
 
-def test_admin_api(kore: Kore, server: EmulatorServer) -> None:
-    admin = f"{server.base_url}/_emulator"
+def test_admin_api(kore: Kore, emulator: EmulatorServer) -> None:
+    admin = f"{emulator.base_url}/_emulator"
     s = kore.session
     r = s.post(f"{admin}/faults", json={"route": "get_contact_list", "count": 2, "status": 500}, timeout=5)
     assert r.status_code == 201
@@ -164,14 +163,14 @@ def test_admin_api(kore: Kore, server: EmulatorServer) -> None:
     assert s.get(f"{admin}/requests", timeout=5).json() == []
 
 
-def test_recording_redacts_the_token(kore: Kore, server: EmulatorServer) -> None:
+def test_recording_redacts_the_token(kore: Kore, emulator: EmulatorServer) -> None:
     headers = kore.headers()
     token = headers["auth"]
     kore.request("PUT", kore.list_url(RENEWALS), json=UPDATE, headers=headers)
     kore.request("GET", kore.list_url(RENEWALS), headers=kore.headers(auth="garbage-token"))
     kore.request("POST", f"{kore.lists_url}/getAllListDetails?type=call", data="not json", headers=headers)
-    kore.request("GET", f"{server.base_url}/unknown", headers=headers)
-    records = server.recorded_requests()
+    kore.request("GET", f"{emulator.base_url}/unknown", headers=headers)
+    records = emulator.recorded_requests()
     assert len(records) == 4
     update, rejected, listing, unknown = records
     assert update["method"] == "PUT"
@@ -193,8 +192,8 @@ def test_recording_redacts_the_token(kore: Kore, server: EmulatorServer) -> None
     assert "garbage-token" not in dumped
 
 
-def test_ingestion_applies_only_after_the_delay(kore: Kore, server: EmulatorServer) -> None:
-    delay = server.settings.ingestion_delay_seconds
+def test_ingestion_applies_only_after_the_delay(kore: Kore, emulator: EmulatorServer) -> None:
+    delay = emulator.settings.ingestion_delay_seconds
     body = {"contact_list_name": "Overdue Invoices", "data": [{"phoneNumber": "+15551234"}]}
     started = time.monotonic()
     assert kore.request("POST", kore.add_contacts_url, json=body).status_code == 200
@@ -209,24 +208,24 @@ def test_ingestion_applies_only_after_the_delay(kore: Kore, server: EmulatorServ
     assert time.monotonic() - started >= delay
 
 
-def test_reset_drops_pending_ingestion(kore: Kore, server: EmulatorServer) -> None:
+def test_reset_drops_pending_ingestion(kore: Kore, emulator: EmulatorServer) -> None:
     body = {"contact_list_name": "Overdue Invoices", "data": [{"phoneNumber": "+15551234"}]}
     assert kore.request("POST", kore.add_contacts_url, json=body).status_code == 200
-    server.reset()
-    time.sleep(server.settings.ingestion_delay_seconds + 0.2)
-    assert server.contact_list("cl-demo-overdue-invoices")["totalRecordCount"] == 1  # type: ignore[index]
+    emulator.reset()
+    time.sleep(emulator.settings.ingestion_delay_seconds + 0.2)
+    assert emulator.contact_list("cl-demo-overdue-invoices")["totalRecordCount"] == 1  # type: ignore[index]
 
 
-def test_drop_before_on_add_contacts_adds_nothing(kore: Kore, server: EmulatorServer) -> None:
-    server.inject_fault(route="add_contacts", drop="before")
+def test_drop_before_on_add_contacts_adds_nothing(kore: Kore, emulator: EmulatorServer) -> None:
+    emulator.inject_fault(route="add_contacts", drop="before")
     body = {"contact_list_name": "Overdue Invoices", "data": [{"phoneNumber": "+15551234"}]}
     with pytest.raises(requests.exceptions.ConnectionError):
         kore.request("POST", kore.add_contacts_url, json=body)
-    time.sleep(server.settings.ingestion_delay_seconds + 0.2)
-    assert server.contact_list("cl-demo-overdue-invoices")["totalRecordCount"] == 1  # type: ignore[index]
+    time.sleep(emulator.settings.ingestion_delay_seconds + 0.2)
+    assert emulator.contact_list("cl-demo-overdue-invoices")["totalRecordCount"] == 1  # type: ignore[index]
 
 
-def test_every_api_route_is_named_and_faultable(kore: Kore, server: EmulatorServer) -> None:
+def test_every_api_route_is_named_and_faultable(kore: Kore, emulator: EmulatorServer) -> None:
     """Each API route is recorded under its name and takes its fault, whatever FastAPI does with
     ``include_router`` (0.137 stopped copying routes into the app's route list)."""
     from airflow_provider_koreai.emulator.app import api
@@ -244,11 +243,11 @@ def test_every_api_route_is_named_and_faultable(kore: Kore, server: EmulatorServ
     }
     assert set(calls) == ROUTE_NAMES
     for name, (method, url) in calls.items():
-        server.inject_fault(route=name, status=418)
+        emulator.inject_fault(route=name, status=418)
         assert_error(kore.request(method, url), 418, 418)
-    assert server.contact_list(RENEWALS) is not None, "a faulted request must not be applied"
+    assert emulator.contact_list(RENEWALS) is not None, "a faulted request must not be applied"
     recorded = [
         (r["route"], r["status"])
-        for r in kore.session.get(f"{server.base_url}/_emulator/requests", timeout=5).json()
+        for r in kore.session.get(f"{emulator.base_url}/_emulator/requests", timeout=5).json()
     ]
     assert recorded == [(name, 418) for name in calls]

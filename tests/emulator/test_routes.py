@@ -8,8 +8,7 @@ import time
 import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
-
-from ._helpers import Kore, assert_error
+from tests.helpers.kore_api import Kore, assert_error
 
 RENEWALS = "cl-demo-renewals-due"
 OVERDUE = "cl-demo-overdue-invoices"
@@ -34,8 +33,8 @@ VALID_UPDATE = {
 }
 
 
-def test_update_contact_list_matches_reference(kore: Kore, server: EmulatorServer) -> None:
-    before = server.contact_list(RENEWALS)
+def test_update_contact_list_matches_reference(kore: Kore, emulator: EmulatorServer) -> None:
+    before = emulator.contact_list(RENEWALS)
     assert before is not None
     body = {**VALID_UPDATE, "description": "moved to September"}
     r = kore.request("PUT", kore.list_url(RENEWALS), json=body)
@@ -47,15 +46,15 @@ def test_update_contact_list_matches_reference(kore: Kore, server: EmulatorServe
             "contactListId": RENEWALS,
             "body": {
                 "name": "Renewal Due - September 2025",
-                "orgId": server.settings.org_id,
-                "iId": server.settings.iid,
+                "orgId": emulator.settings.org_id,
+                "iId": emulator.settings.iid,
                 "listType": "call",
-                "accountId": server.settings.account_id,
-                "updatedBy": server.settings.user_id,
+                "accountId": emulator.settings.account_id,
+                "updatedBy": emulator.settings.user_id,
             },
         },
     }
-    after = server.contact_list(RENEWALS)
+    after = emulator.contact_list(RENEWALS)
     assert after is not None
     assert after["name"] == "Renewal Due - September 2025"
     assert after["description"] == "moved to September"
@@ -64,18 +63,18 @@ def test_update_contact_list_matches_reference(kore: Kore, server: EmulatorServe
     assert after["createdAt"] == before["createdAt"]
 
 
-def test_update_without_description_keeps_it(kore: Kore, server: EmulatorServer) -> None:
+def test_update_without_description_keeps_it(kore: Kore, emulator: EmulatorServer) -> None:
     r = kore.request("PUT", kore.list_url(RENEWALS), json=VALID_UPDATE)
     assert r.status_code == 200
-    after = server.contact_list(RENEWALS)
+    after = emulator.contact_list(RENEWALS)
     assert after is not None
     assert after["description"] == "Policies whose renewal is due this month"
 
 
-def test_update_onto_another_lists_name_is_409(kore: Kore, server: EmulatorServer) -> None:
+def test_update_onto_another_lists_name_is_409(kore: Kore, emulator: EmulatorServer) -> None:
     body = {**VALID_UPDATE, "name": "Overdue Invoices"}
     assert_error(kore.request("PUT", kore.list_url(RENEWALS), json=body), 409, 409, "Overdue Invoices")
-    assert server.contact_list(RENEWALS)["name"] == "Renewal Due - August 2025"  # type: ignore[index]
+    assert emulator.contact_list(RENEWALS)["name"] == "Renewal Due - August 2025"  # type: ignore[index]
 
 
 def test_update_unknown_list_is_404(kore: Kore) -> None:
@@ -97,11 +96,11 @@ def test_update_unknown_list_is_404(kore: Kore) -> None:
     ],
 )
 def test_update_validation_names_the_field(
-    kore: Kore, server: EmulatorServer, body: dict[str, object], field: str
+    kore: Kore, emulator: EmulatorServer, body: dict[str, object], field: str
 ) -> None:
     r = kore.request("PUT", kore.list_url(RENEWALS), json=body)
     assert_error(r, 412, 412, f"{field}:")
-    assert server.contact_list(RENEWALS)["name"] == "Renewal Due - August 2025"  # type: ignore[index]
+    assert emulator.contact_list(RENEWALS)["name"] == "Renewal Due - August 2025"  # type: ignore[index]
 
 
 def test_update_accepts_limits_exactly(kore: Kore) -> None:
@@ -115,7 +114,7 @@ def test_invalid_json_is_400(kore: Kore) -> None:
     assert_error(r, 400, 400, "JSON")
 
 
-def test_create_contact_list(kore: Kore, server: EmulatorServer) -> None:
+def test_create_contact_list(kore: Kore, emulator: EmulatorServer) -> None:
     body = {"name": "Fresh list", "source": "passiveApiIntegration", "description": "new"}
     r = kore.request("POST", f"{kore.lists_url}/createContactList", json=body)
     assert r.status_code == 200, r.text
@@ -127,14 +126,14 @@ def test_create_contact_list(kore: Kore, server: EmulatorServer) -> None:
     assert data["_id"].startswith("cl-")
     assert data["allowDuplicates"] is False
     assert data["totalRecordCount"] == 0
-    assert server.contact_list(data["_id"]) == data
+    assert emulator.contact_list(data["_id"]) == data
 
 
-def test_create_duplicate_name_is_409(kore: Kore, server: EmulatorServer) -> None:
+def test_create_duplicate_name_is_409(kore: Kore, emulator: EmulatorServer) -> None:
     body = {"name": "Overdue Invoices", "source": "passiveApiIntegration"}
     r = kore.request("POST", f"{kore.lists_url}/createContactList", json=body)
     assert_error(r, 409, 409, "already exists")
-    assert len(server.contact_lists()) == 4
+    assert len(emulator.contact_lists()) == 4
 
 
 def test_create_validation(kore: Kore) -> None:
@@ -183,18 +182,18 @@ def test_list_contact_lists_rejects_other_type(kore: Kore) -> None:
     assert_error(kore.request("POST", f"{kore.lists_url}/getAllListDetails?type=sms"), 400, 400, "type")
 
 
-def test_delete_contact_list(kore: Kore, server: EmulatorServer) -> None:
+def test_delete_contact_list(kore: Kore, emulator: EmulatorServer) -> None:
     r = kore.request("DELETE", kore.list_url(OVERDUE))
     assert r.status_code == 200
     payload = r.json()
     assert payload["status"] == "success"
     assert payload["message"] == "Contact list Overdue Invoices deleted successfully"
     assert payload["data"]["_id"] == OVERDUE
-    assert server.contact_list(OVERDUE) is None
+    assert emulator.contact_list(OVERDUE) is None
     assert_error(kore.request("DELETE", kore.list_url(OVERDUE)), 404, 404)
 
 
-def test_add_contacts_is_asynchronous(kore: Kore, server: EmulatorServer) -> None:
+def test_add_contacts_is_asynchronous(kore: Kore, emulator: EmulatorServer) -> None:
     body = {
         "contact_list_name": "Overdue Invoices",
         "data": [{"phoneNumber": "+15550001"}, {"phoneNumber": "+15550002", "firstName": "Bo"}],
@@ -202,29 +201,29 @@ def test_add_contacts_is_asynchronous(kore: Kore, server: EmulatorServer) -> Non
     r = kore.request("POST", kore.add_contacts_url, json=body)
     assert r.status_code == 200
     assert r.json() == {"message": "Adding contacts to public list is in progress"}
-    assert server.contact_list(OVERDUE)["totalRecordCount"] == 1  # type: ignore[index]
-    wait_for_count(server, OVERDUE, 3)
-    contacts = server.contacts(OVERDUE)
+    assert emulator.contact_list(OVERDUE)["totalRecordCount"] == 1  # type: ignore[index]
+    wait_for_count(emulator, OVERDUE, 3)
+    contacts = emulator.contacts(OVERDUE)
     assert contacts[-1]["firstName"] == "Bo"
     assert all(c["_id"] for c in contacts)
 
 
-def wait_for_count(server: EmulatorServer, list_id: str, count: int, timeout: float = 3.0) -> None:
+def wait_for_count(emulator: EmulatorServer, list_id: str, count: int, timeout: float = 3.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.contact_list(list_id)["totalRecordCount"] == count:  # type: ignore[index]
+        if emulator.contact_list(list_id)["totalRecordCount"] == count:  # type: ignore[index]
             return
         time.sleep(0.02)
-    raise AssertionError(f"{list_id} never reached {count} contacts: {server.contact_list(list_id)}")
+    raise AssertionError(f"{list_id} never reached {count} contacts: {emulator.contact_list(list_id)}")
 
 
-def test_add_contacts_skips_duplicates_when_not_allowed(kore: Kore, server: EmulatorServer) -> None:
+def test_add_contacts_skips_duplicates_when_not_allowed(kore: Kore, emulator: EmulatorServer) -> None:
     body = {
         "contact_list_name": "Renewal Due - August 2025",
         "data": [{"phoneNumber": "+14155550101"}, {"phoneNumber": "+1999"}, {"phoneNumber": "+1999"}],
     }
     assert kore.request("POST", kore.add_contacts_url, json=body).status_code == 200
-    wait_for_count(server, RENEWALS, 4)
+    wait_for_count(emulator, RENEWALS, 4)
 
 
 def test_add_contacts_unknown_list_is_404(kore: Kore) -> None:
@@ -242,16 +241,16 @@ def test_add_contacts_unknown_list_is_404(kore: Kore) -> None:
     ],
 )
 def test_add_contacts_validation_names_the_record(
-    kore: Kore, server: EmulatorServer, records: list[object], where: str
+    kore: Kore, emulator: EmulatorServer, records: list[object], where: str
 ) -> None:
     body = {"contact_list_name": "Overdue Invoices", "data": records}
     assert_error(kore.request("POST", kore.add_contacts_url, json=body), 412, 412, where)
 
 
-def test_get_contacts_paging(kore: Kore, server: EmulatorServer) -> None:
+def test_get_contacts_paging(kore: Kore, emulator: EmulatorServer) -> None:
     body = {"contact_list_name": "Overdue Invoices", "data": [{"phoneNumber": f"+1{i}"} for i in range(6)]}
     assert kore.request("POST", kore.add_contacts_url, json=body).status_code == 200
-    wait_for_count(server, OVERDUE, 7)
+    wait_for_count(emulator, OVERDUE, 7)
     url = f"{kore.list_url(OVERDUE)}/getAllContacts"
     r = kore.request("GET", url, params={"skip": 0, "limit": 3})
     assert r.status_code == 200
@@ -307,12 +306,12 @@ def test_unknown_route_is_404_envelope(kore: Kore) -> None:
     assert_error(kore.request("GET", f"{kore.server.base_url}/api/1.1/nothing/here"), 404, 404, "No route")
 
 
-def test_concurrent_clients(server: EmulatorServer) -> None:
+def test_concurrent_clients(emulator: EmulatorServer) -> None:
     """The test process drives the emulator from several threads at once; nothing is lost or duplicated."""
     errors: list[str] = []
 
     def worker(index: int) -> None:
-        kore = Kore(server)
+        kore = Kore(emulator)
         try:
             for j in range(5):
                 body = {"name": f"Parallel {index}-{j}", "source": "passiveApiIntegration"}
@@ -328,4 +327,4 @@ def test_concurrent_clients(server: EmulatorServer) -> None:
     for thread in threads:
         thread.join(timeout=20)
     assert errors == []
-    assert len(server.contact_lists()) == 4 + 8 * 5
+    assert len(emulator.contact_lists()) == 4 + 8 * 5

@@ -18,7 +18,7 @@ from airflow_provider_koreai.exceptions import (
     KoreAIValidationError,
 )
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.conftest import ACCOUNT_ID, BASE_URL, CLIENT_ID, CLIENT_SECRET, IID
+from tests.helpers.connections import ACCOUNT_ID, BASE_URL, CLIENT_ID, CLIENT_SECRET, IID
 
 LIST_ID = "cl-c2ce382-2516-457e-8eb4-9847deec0001"
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"

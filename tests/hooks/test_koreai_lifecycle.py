@@ -16,7 +16,7 @@ from airflow_provider_koreai.exceptions import (
     KoreAIValidationError,
 )
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.conftest import BASE_URL, IID
+from tests.helpers.connections import BASE_URL, IID
 
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
 CREATE_URL = f"{PREFIX}/createContactList"

@@ -16,7 +16,7 @@ from unittest import mock
 import requests_mock as rm
 
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.conftest import BASE_URL, IID
+from tests.helpers.connections import BASE_URL, IID
 
 LIST_ID = "cl-masking-0001"
 UPDATE_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_koreai.exceptions import KoreAIValidationError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.conftest import BASE_URL, IID
+from tests.helpers.connections import BASE_URL, IID
 
 #: 1,000 cases per property: slow, so the older-Airflow legs skip them (nothing here depends on the release).
 pytestmark = pytest.mark.slow

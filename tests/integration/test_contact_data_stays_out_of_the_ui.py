@@ -11,8 +11,8 @@ import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.compat import AIRFLOW_V_3_2_PLUS, dag_bag
-from tests.integration.dag_runs import xcom
+from tests.helpers.compat import AIRFLOW_V_3_2_PLUS, dag_bag
+from tests.helpers.dag_runs import xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 

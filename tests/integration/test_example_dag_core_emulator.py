@@ -6,7 +6,7 @@ import pendulum
 import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
-from tests.integration.dag_runs import run_example_dag, xcom
+from tests.helpers.dag_runs import run_example_dag, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 

@@ -14,8 +14,8 @@ import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.conftest import EXAMPLE_DAGS
-from tests.integration.dag_runs import run_example_dag, xcom
+from tests.helpers.dag_runs import run_example_dag, xcom
+from tests.helpers.paths import EXAMPLE_DAGS
 
 DAG_ID = "koreai_refresh_contact_list"
 #: The runs below are manual runs with logical dates in September 2025, where their data interval ends.

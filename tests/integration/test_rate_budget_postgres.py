@@ -4,7 +4,8 @@ fail when the server is down, refuses a password or has no such database, and ex
 the bucket's table lock.
 
 Each limiter here stands for a process (a worker, the triggerer): its own pool, nothing shared but the
-URL. The server runs as in ``tests/stores.py``; ``.ci/run`` installs the Debian package ``postgresql``.
+URL. The server runs as in ``tests/helpers/stores.py``; ``.ci/run`` installs the Debian package
+``postgresql``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 from airflow_provider_koreai import rate_limit
 from airflow_provider_koreai.rate_limit import AccountRateLimiter, RateBudgetSettings
-from tests.stores import PostgresServer, postgres_available
+from tests.helpers.stores import PostgresServer, postgres_available
 
 pytestmark = pytest.mark.integration
 

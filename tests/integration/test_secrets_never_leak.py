@@ -33,8 +33,8 @@ from airflow_provider_koreai.exceptions import (
     KoreAIServerError,
 )
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.compat import AIRFLOW_V_3_2_PLUS, without_airflow_mask_requests
-from tests.integration.dag_runs import run_example_dag
+from tests.helpers.compat import AIRFLOW_V_3_2_PLUS, without_airflow_mask_requests
+from tests.helpers.dag_runs import run_example_dag
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 

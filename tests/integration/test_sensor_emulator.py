@@ -12,8 +12,8 @@ import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT as USER_AGENT
-from tests.compat import AIRFLOW_V_3_3_PLUS, dag_bag
-from tests.integration.dag_runs import xcom
+from tests.helpers.compat import AIRFLOW_V_3_3_PLUS, dag_bag
+from tests.helpers.dag_runs import xcom
 
 pytestmark = pytest.mark.integration
 

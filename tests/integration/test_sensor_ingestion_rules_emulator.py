@@ -20,7 +20,7 @@ from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.operators.contact_list import AddContactsOperator
 from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
 from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
-from tests.compat import AirflowRescheduleException
+from tests.helpers.compat import AirflowRescheduleException
 
 pytestmark = pytest.mark.integration
 

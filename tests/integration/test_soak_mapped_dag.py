@@ -13,7 +13,7 @@ import pytest
 
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
-from tests.compat import dag_bag
+from tests.helpers.compat import dag_bag
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("airflow_db")]
 

@@ -10,8 +10,8 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG
 
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
-from tests.compat import serialize_round_trip
-from tests.conftest import BASE_URL, IID
+from tests.helpers.compat import serialize_round_trip
+from tests.helpers.connections import BASE_URL, IID
 
 LIST_ID = "cl-renewals-0001"
 UPDATE_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"

@@ -25,8 +25,8 @@ from airflow_provider_koreai.operators.contact_list import (
     CreateContactListOperator,
     DeleteContactListOperator,
 )
-from tests.compat import serialize_round_trip
-from tests.conftest import BASE_URL, IID
+from tests.helpers.compat import serialize_round_trip
+from tests.helpers.connections import BASE_URL, IID
 
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
 LIST_ALL_URL = f"{PREFIX}/getAllListDetails"

@@ -21,8 +21,8 @@ from airflow_provider_koreai.sensors.contact_list import (
     ContactListIngestedSensor,
 )
 from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
-from tests.compat import serialize_round_trip
-from tests.conftest import BASE_URL, CLIENT_SECRET, IID
+from tests.helpers.compat import serialize_round_trip
+from tests.helpers.connections import BASE_URL, CLIENT_SECRET, IID
 
 LIST_ID = "cl-renewals-0001"
 GET_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"

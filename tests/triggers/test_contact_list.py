@@ -6,34 +6,25 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from airflow_provider_koreai.emulator import EmulatorServer, EmulatorSettings
+from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.exceptions import KoreAIValidationError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT as USER_AGENT
 from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
+from tests.helpers.emulator import EMULATOR_DEFAULTS
 
 RENEWALS = "cl-demo-renewals-due"  # seeded with 3 contacts
 OVERDUE = "cl-demo-overdue-invoices"  # seeded with 1 contact, name "Overdue Invoices", duplicates allowed
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    settings = EmulatorSettings(rate_limit_per_minute=0, ingestion_delay_seconds=0.6)
-    with EmulatorServer(settings, host="127.0.0.1", port=0) as emulator:
-        yield emulator
-
-
 @pytest.fixture
-def emulator(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    server.reset()
-    monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(server.airflow_connection()))
-    yield server
-    server.reset()
+def emulator_settings() -> dict[str, Any]:
+    """Contacts land 0.6 s after they were accepted: the trigger's first polls see the old count."""
+    return {**EMULATOR_DEFAULTS, "ingestion_delay_seconds": 0.6}
 
 
 def make_trigger(

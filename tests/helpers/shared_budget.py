@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
-from tests.integration.rate_budget_worker import MARKER
+from tests.helpers.budget_worker import MARKER
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def run_workers(
     """Start ``workers`` processes with ``connection`` as ``koreai_default``, let them all go at once
     when every one is ready, and return what each printed."""
     env = {**os.environ, "AIRFLOW_CONN_KOREAI_DEFAULT": json.dumps(connection)}
-    command = [sys.executable, "-m", "tests.integration.rate_budget_worker", str(calls)]
+    command = [sys.executable, "-m", "tests.helpers.budget_worker", str(calls)]
     with ExitStack() as stack:
         # stderr to files: a worker that logs a lot must never block on a full pipe.
         logs = [stack.enter_context(tempfile.TemporaryFile(mode="w+")) for _ in range(workers)]

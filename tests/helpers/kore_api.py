@@ -1,4 +1,5 @@
-"""Helpers shared by the emulator tests: token minting, URLs/headers and envelope assertions."""
+"""A client of the emulator's HTTP API for its own tests, independent of the hook: token minting with
+PyJWT, URLs and headers, and assertions on Kore's error envelope."""
 
 from __future__ import annotations
 

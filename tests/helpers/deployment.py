@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,19 +28,12 @@ from typing import Any
 
 import requests
 
-from tests.stores import RedisServer
+from tests.helpers.paths import EXAMPLE_DAGS
+from tests.helpers.stores import RedisServer, free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_DAGS = REPO_ROOT / "example_dags"
 BIN = Path(sys.executable).parent
 #: SQLite answers "database is locked" (HTTP 500) under load: REST calls are retried this often.
 REST_ATTEMPTS = 10
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -1,13 +1,16 @@
-"""Run the example DAGs for real: parsed from ``example_dags/``, executed by ``dag.test()`` against the
-migrated metadata DB of ``AIRFLOW_HOME``."""
+"""Run DAGs for real: the examples (``example_dags/``) and the test-only DAGs (``tests/integration/dags``),
+parsed afresh and executed by ``dag.test()`` against the migrated metadata DB of ``AIRFLOW_HOME``.
+
+``dag.test()`` runs only DAGs of a configured bundle: ``tests/conftest.py`` configures both folders.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from tests.compat import dag_bag
-from tests.conftest import EXAMPLE_DAGS
+from tests.helpers.compat import dag_bag
+from tests.helpers.paths import EXAMPLE_DAGS, TEST_DAGS
 
 
 def example_dagbag() -> Any:
@@ -27,6 +30,15 @@ def run_example_dag(dag_id: str, *, tweak: Callable[[Any], None] | None = None, 
     assert dag is not None, f"{dag_id} not found in {EXAMPLE_DAGS}"
     if tweak is not None:
         tweak(dag)
+    return dag.test(**kwargs)
+
+
+def run_test_dag(dag_id: str, **kwargs: Any) -> Any:
+    """:func:`run_example_dag` for a DAG of ``tests/integration/dags``."""
+    bag = dag_bag(str(TEST_DAGS))
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.get_dag(dag_id)
+    assert dag is not None, f"{dag_id} not found in {TEST_DAGS}"
     return dag.test(**kwargs)
 
 
