@@ -10,7 +10,7 @@ and junk). After ``render_template_fields`` and ``execute`` the operator has eit
 * sent exactly one well-formed PUT to ``.../campaign/contactList/<one segment>`` and pushed the
   ``contact_list_id`` and ``body`` Kore.ai returned,
 
-and which one is decided by the oracle of ``tests/hooks/test_koreai_properties.py`` applied to the
+and which one is decided by the oracle of :mod:`tests.helpers.properties` applied to the
 rendered values, plus the documented reading of ``allow_duplicates`` strings.
 """
 
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_koreai.exceptions import KoreAIValidationError
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
-from tests.hooks.test_koreai_properties import (
+from tests.helpers.properties import (
     DEFAULT_SOURCE,
     HOSTILE_BOOL,
     HOSTILE_FIELDS,
