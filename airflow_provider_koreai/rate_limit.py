@@ -132,9 +132,6 @@ class AccountRateLimiter:
         self._store_retry_at = 0.0
         self._store_failed = False
         self._leaked_at: dict[int, float] = {}
-        #: Slots taken, and taken from the shared store; for tests and the benchmark.
-        self.slots_taken = 0
-        self.shared_slots_taken = 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.settings.describe()})"
@@ -160,14 +157,8 @@ class AccountRateLimiter:
                     self._fall_back(error)
                 else:
                     self._recovered()
-                    if wait == 0.0:
-                        self.shared_slots_taken += 1
-                        self.slots_taken += 1
                     return wait
-            wait = self._reserve_in(self._local_bucket())
-            if wait == 0.0:
-                self.slots_taken += 1
-            return wait
+            return self._reserve_in(self._local_bucket())
 
     def acquire(self, budget: CallBudget, endpoint: str) -> None:
         """Wait, blocking, for a slot within the call's time budget."""
