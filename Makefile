@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/example_dags
 
-.PHONY: install lint typecheck test coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo e2e clean
+.PHONY: install lint typecheck test test-slow coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo e2e clean
 
 install: $(STAMP)
 
@@ -25,13 +25,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Unit, emulator and integration tests against a throwaway, freshly migrated SQLite AIRFLOW_HOME.
+# Unit, emulator and integration tests against a throwaway, freshly migrated SQLite AIRFLOW_HOME, without
+# the volume runs marked slow: those are `make test-slow` (CI runs both).
 test: lint typecheck
 	@home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
 	export AIRFLOW_HOME="$$home" PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	echo "AIRFLOW_HOME=$$home: migrating the metadata database"; \
 	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
+
+# The volume runs (marker `slow`): soak fault injection, four workers sharing one request budget (about
+# two minutes), 1,000 property cases per property, a 100,000-row file. Same setup as `test`; CI runs it.
+test-slow: $(STAMP)
+	@home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
+	export AIRFLOW_HOME="$$home" PATH="$(CURDIR)/$(BIN):$$PATH"; \
+	echo "AIRFLOW_HOME=$$home: migrating the metadata database"; \
+	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
+	$(BIN)/python -m pytest -m "slow and not e2e" $(PYTEST_ARGS)
 
 # The same suite as `test` (same fresh AIRFLOW_HOME), under coverage: branch coverage of the package, the
 # figure a change to the tests must not lower ([tool.coverage.*] in pyproject.toml).
