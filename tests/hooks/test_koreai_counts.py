@@ -12,7 +12,7 @@ import requests_mock as rm
 from airflow_provider_koreai.exceptions import KoreAIUnexpectedResponseError, KoreAIValidationError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.responses import ContactCount
-from tests.conftest import BASE_URL, IID
+from tests.helpers.connections import BASE_URL, IID
 
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
 LIST_ALL_URL = f"{PREFIX}/getAllListDetails?type=call"
