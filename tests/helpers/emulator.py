@@ -17,6 +17,7 @@ A test that needs a second, differently configured server at once asks the ``emu
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ class Emulators:
 
     def __init__(self) -> None:
         self._servers: dict[str, EmulatorServer] = {}
+        self._running = ExitStack()
 
     def get(self, **settings: Any) -> EmulatorServer:
         """The server with these settings (the others at their defaults), freshly reset."""
@@ -42,14 +44,14 @@ class Emulators:
         key = repr(wanted)  # a dataclass with a dict field: its repr, not its hash, tells them apart
         server = self._servers.get(key)
         if server is None:
-            server = self._servers[key] = EmulatorServer(wanted, host="127.0.0.1", port=0).start()
+            server = EmulatorServer(wanted, host="127.0.0.1", port=0)
+            self._servers[key] = self._running.enter_context(server)  # started; stopped by close()
         server.reset()
         return server
 
     def close(self) -> None:
-        servers, self._servers = list(self._servers.values()), {}
-        for server in servers:
-            server.stop()
+        self._servers = {}
+        self._running.close()
 
     def __enter__(self) -> Emulators:
         return self
