@@ -43,8 +43,8 @@ test-slow: $(STAMP)
 	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
 	$(BIN)/python -m pytest -m "slow and not e2e" $(PYTEST_ARGS)
 
-# The same suite as `test` (same fresh AIRFLOW_HOME), under coverage: branch coverage of the package, the
-# figure a change to the tests must not lower ([tool.coverage.*] in pyproject.toml).
+# Every test but e2e, slow ones included (`test` plus `test-slow`), under coverage: branch coverage of
+# the package, the figure a change to the tests must not lower ([tool.coverage.*] in pyproject.toml).
 coverage: $(STAMP)
 	@home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
 	export AIRFLOW_HOME="$$home" PATH="$(CURDIR)/$(BIN):$$PATH"; \
@@ -161,4 +161,4 @@ e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e -m e2e -p no:cacheprovider -s $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(LEGS_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo .coverage
+	rm -rf $(VENV) $(LEGS_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo .coverage docs/_build
