@@ -358,6 +358,18 @@ class KoreAIHook(BaseHook):
                 found = named if counted else self.get_contact_list(list_id)
         return responses.contact_count(found, list_id, self.contact_lists.get(list_id).endpoint)
 
+    async def aget_contact_list(
+        self, contact_list_id: str, *, timeout: float | None = None, retry: bool = True
+    ) -> dict[str, Any]:
+        """:meth:`get_contact_list` for the triggerer's event loop.
+
+        :param timeout: read timeout of the request, e.g. clipped to a trigger's deadline; default: the
+            hook's ``timeout``.
+        :param retry: ``False`` sends one request (a trigger's poll interval is its retry).
+        """
+        call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
+        return responses.data_object(await self.arun(call, retry=retry, timeout=timeout), call.endpoint)
+
     async def acount_contacts(
         self, contact_list_id: str, *, timeout: float | None = None, retry: bool = True
     ) -> ContactCount:
@@ -367,10 +379,9 @@ class KoreAIHook(BaseHook):
             hook's ``timeout``.
         :param retry: ``False`` sends one request (a trigger's poll interval is its retry).
         """
-        await self.aget_config()
-        call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
-        found = responses.data_object(await self.arun(call, retry=retry, timeout=timeout), call.endpoint)
-        return responses.contact_count(found, contact_list_id, call.endpoint)
+        found = await self.aget_contact_list(contact_list_id, timeout=timeout, retry=retry)
+        endpoint = self.contact_lists.get(contact_list_id).endpoint
+        return responses.contact_count(found, contact_list_id, endpoint)
 
     def create_contact_list(
         self,
