@@ -35,6 +35,11 @@ class KoreAIError(AirflowException):
     #: The request may have reached Kore.ai and been applied: the change may or may not have been made.
     outcome_unknown: bool = False
 
+    @property
+    def reason(self) -> str:
+        """The cause in a few words, as a retry warning names it (``HTTP 503``, ``connection refused``)."""
+        return type(self).__name__
+
 
 class KoreAIConfigurationError(KoreAIError):
     """The Airflow connection cannot be used as it is: a field is missing or malformed."""
@@ -52,16 +57,35 @@ class KoreAIValidationError(KoreAIError, ValueError):
         super().__init__(f"Invalid {field!r}: {problem}")
 
 
+def short_endpoint(endpoint: str) -> str:
+    """``"PUT .../contactList/cl-x"``: the method and the last two segments of the path, as the end of a
+    message names the call (Airflow's log view does not wrap: what matters comes first)."""
+    method, _, path = endpoint.partition(" ")
+    segments = [segment for segment in path.split("/") if segment]
+    if len(segments) <= 2:
+        return endpoint
+    return f"{method} .../{'/'.join(segments[-2:])}"
+
+
 class KoreAIAPIError(KoreAIError):
     """Kore.ai answered, and the answer is an error.
+
+    The message reads: what is wrong, what to do, then where (``(HTTP 404, PUT .../contactList/cl-x)``)
+    and what Kore.ai said.
 
     :param http_status: the HTTP status of the response.
     :param endpoint: ``"METHOD /path"`` of the call (no host, no query, never a token).
     :param message: Kore.ai's own message (``errors[].msg`` or ``message``), or a short excerpt of a
         body that was not Kore.ai's JSON.
     :param code: Kore.ai's error code (``errors[].code``) when it sent one.
-    :param hint: what the user can do about it, appended to the message.
+    :param hint: what the user can do about it, right after what is wrong.
+    :param summary: what is wrong, in a few words; default: the class's :attr:`summary`.
     """
+
+    #: What is wrong, in a few words: the start of the message.
+    summary = "Kore.ai refused the request"
+    #: What stands between the call and ``message`` at the end: Kore.ai's own words, by default.
+    detail_prefix = ". Kore.ai said: "
 
     def __init__(
         self,
@@ -71,37 +95,49 @@ class KoreAIAPIError(KoreAIError):
         message: str,
         code: int | str | None = None,
         hint: str | None = None,
+        summary: str | None = None,
     ) -> None:
         self.http_status = http_status
         self.endpoint = endpoint
         self.kore_message = message
         self.code = code
         self.hint = hint
-        text = f"Kore.ai {endpoint} failed with HTTP {http_status}"
-        if code is not None:
-            text += f" (code {code})"
-        text += f": {message}" if message else ""
-        if hint:
-            text += f". {hint}"
+        if summary is not None:
+            self.summary = summary
+        where = f"HTTP {http_status}" + (f", code {code}" if code is not None else "")
+        text = self.summary + (f": {hint}" if hint else "") + f" ({where}, {short_endpoint(endpoint)})"
+        if message:
+            text += f"{self.detail_prefix}{message}"
         super().__init__(text)
+
+    @property
+    def reason(self) -> str:
+        return f"HTTP {self.http_status} from Kore.ai"
 
 
 class KoreAIAuthenticationError(KoreAIAPIError):
     """401/403: the token, the credentials, the ``iid``/``accountId`` headers or the scope were refused."""
 
+    summary = "Kore.ai refused the credentials"
+
 
 class KoreAINotFoundError(KoreAIAPIError):
     """404: the contact list (or the route) does not exist for this application."""
 
+    summary = "Not found"
+
 
 class KoreAIRequestRejectedError(KoreAIAPIError):
     """Another 4xx (400, 405, 409, 412...): Kore.ai refused the request as sent."""
+
+    summary = "Kore.ai refused the request as sent"
 
 
 class KoreAIRateLimitedError(KoreAIAPIError):
     """429: the account's per-minute budget is used up. ``retry_after`` is Kore.ai's hint, in seconds.
     Nothing was applied; the hook waits and sends again while the call's ``retry_timeout`` lasts."""
 
+    summary = "Kore.ai's rate limit was reached"
     retryable = True
     retry_within_call = True
 
@@ -114,15 +150,19 @@ class KoreAIRateLimitedError(KoreAIAPIError):
         code: int | str | None = None,
         hint: str | None = None,
         retry_after: float | None = None,
+        summary: str | None = None,
     ) -> None:
         self.retry_after = retry_after
-        super().__init__(http_status=http_status, endpoint=endpoint, message=message, code=code, hint=hint)
+        super().__init__(
+            http_status=http_status, endpoint=endpoint, message=message, code=code, hint=hint, summary=summary
+        )
 
 
 class KoreAIServerError(KoreAIAPIError):
     """5xx: Kore.ai (or a proxy in front of it) failed. It may have applied the request before failing,
     so only a request that is safe to repeat is sent again within the call."""
 
+    summary = "Kore.ai failed with a server error"
     retryable = True
     retry_within_call = True
     outcome_unknown = True
@@ -132,15 +172,19 @@ class KoreAIUnexpectedResponseError(KoreAIAPIError):
     """A response that is not what the contract promises: not JSON, wrong shape, a redirect, or a
     ``"status"`` other than ``"success"``."""
 
+    summary = "Kore.ai's answer is not what its API documents"
+    detail_prefix = ": "
+
 
 class KoreAITransportError(KoreAIError):
     """No usable response arrived: connection refused, dropped or timed out, TLS refused.
 
     :param outcome_unknown: the request may have reached Kore.ai (read timeout, connection dropped after
         sending): the change may or may not have been applied.
-    :param retry_within_call: whether sending again within the call can help (not after a TLS failure or a
-        request that could not be built).
+    :param retry_within_call: whether sending again within the call can help (not after a TLS failure, a
+        host name that does not resolve, or a request that could not be built).
     :param retryable: whether an Airflow task retry can help.
+    :param reason: the cause in a few words (``connection refused``, ``name not resolved``).
     """
 
     def __init__(
@@ -151,12 +195,18 @@ class KoreAITransportError(KoreAIError):
         outcome_unknown: bool,
         retry_within_call: bool = True,
         retryable: bool = True,
+        reason: str | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.outcome_unknown = outcome_unknown
         self.retry_within_call = retry_within_call
         self.retryable = retryable
+        self._reason = reason
         super().__init__(message)
+
+    @property
+    def reason(self) -> str:
+        return self._reason or type(self).__name__
 
 
 class KoreAIRateBudgetTimeoutError(KoreAITransportError):
@@ -165,7 +215,13 @@ class KoreAIRateBudgetTimeoutError(KoreAITransportError):
     budget forbids, so the call ends; a later task try may find the budget free."""
 
     def __init__(self, message: str, *, endpoint: str) -> None:
-        super().__init__(message, endpoint=endpoint, outcome_unknown=False, retry_within_call=False)
+        super().__init__(
+            message,
+            endpoint=endpoint,
+            outcome_unknown=False,
+            retry_within_call=False,
+            reason="no free slot in the request budget",
+        )
 
 
 class KoreAIContactListExistsError(KoreAIError):
@@ -230,16 +286,16 @@ class KoreAIPartialUploadError(KoreAIError):
             failed = f"rows {first}-{last}"
             accepted = f"the {rows_accepted} row(s) in {chunks_accepted} chunk(s) before them were accepted"
             unsent = "nothing after them was sent"
-        advice = (
-            " Kore.ai adds contacts asynchronously: compare the list's totalRecordCount before running the "
-            "task again, which sends every row again (a list with allowDuplicates=false skips phone numbers "
-            "it already holds)."
-            if rows_accepted or outcome_unknown
-            else ""
-        )
+        if rows_accepted or outcome_unknown:
+            advice = (
+                "compare the list's totalRecordCount before running the task again, which sends every row "
+                "again (a list with allowDuplicates=false skips phone numbers it already holds)"
+            )
+        else:
+            advice = "nothing was added, so running the task again is safe"
         super().__init__(
-            f"{cause} Upload to Kore.ai list {contact_list_name!r} stopped at chunk {chunks_accepted + 1}: "
-            f"{failed} (the failed chunk) {fate}; {accepted}; {unsent}.{advice}"
+            f"Upload to Kore.ai list {contact_list_name!r} stopped at chunk {chunks_accepted + 1}: {advice}; "
+            f"{failed} (the failed chunk) {fate}; {accepted}; {unsent}. Cause: {cause}"
         )
 
     def in_source(

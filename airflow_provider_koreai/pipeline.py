@@ -28,7 +28,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_koreai import transport
-from airflow_provider_koreai.exceptions import KoreAIAPIError, KoreAITransportError
+from airflow_provider_koreai.exceptions import KoreAIError, KoreAITransportError, short_endpoint
 
 if TYPE_CHECKING:
     import httpx
@@ -181,11 +181,12 @@ class RequestPipeline:
     def _check_budget(call: Call, budget: transport.CallBudget) -> None:
         if budget.spent:
             raise KoreAITransportError(
-                f"Kore.ai {call.endpoint}: not sent, because this call already spent its retry_timeout "
-                f"({budget.seconds:g} s); nothing was sent, so nothing was changed.",
+                f"Not sent: this call already spent its retry_timeout ({budget.seconds:g} s), so nothing "
+                f"was changed; raise retry_timeout or try again later ({short_endpoint(call.endpoint)})",
                 endpoint=call.endpoint,
                 outcome_unknown=False,
                 retry_within_call=False,
+                reason="retry_timeout spent",
             )
 
     def _send_failed(self, call: Call, error: BaseException, read_timeout: float) -> KoreAITransportError:
@@ -202,36 +203,47 @@ class RequestPipeline:
         from airflow_provider_koreai import responses
 
         return responses.parse_response(
-            response, call.endpoint, scrub=self.scrub, not_found_hint=call.not_found_hint
+            response,
+            call.endpoint,
+            scrub=self.scrub,
+            not_found_hint=call.not_found_hint,
+            not_found=call.not_found,
         )
 
     def _retry_arguments(self, call: Call, budget: transport.CallBudget) -> dict[str, Any]:
         return {
             "retry_if": functools.partial(transport.is_transient, idempotent=call.idempotent),
             "budget": budget,
-            "before_sleep": self.retry_logger(call.endpoint, "failed"),
+            "before_sleep": self.retry_logger(call.endpoint),
         }
 
-    def retry_logger(self, endpoint: str, what: str) -> Callable[[tenacity.RetryCallState], None]:
-        """A tenacity ``before_sleep`` that says which attempt failed, why, and when the next one comes."""
+    def retry_logger(
+        self, endpoint: str, *, ambiguous: bool = False
+    ) -> Callable[[tenacity.RetryCallState], None]:
+        """A tenacity ``before_sleep`` that says first what failed (``HTTP 503 from Kore.ai``, ``connection
+        refused``), then when the next attempt comes and the limits.
+
+        :param ambiguous: the attempt was a write that may have been applied: the next attempt checks
+            before sending again.
+        """
         policy = self.policy
+        where = short_endpoint(endpoint)
+        then = "checking whether it was applied before sending again" if ambiguous else "retrying"
 
         def log_retry(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            reason = (
-                f"HTTP {error.http_status}" if isinstance(error, KoreAIAPIError) else type(error).__name__
-            )
+            reason = error.reason if isinstance(error, KoreAIError) else type(error).__name__
             sleep = state.next_action.sleep if state.next_action else 0.0
             self.log.warning(
-                "Kore.ai %s: attempt %d %s (%s); retrying in %.1f s (at most %d failures other than 429, "
-                "%g s in all)",
-                endpoint,
-                state.attempt_number,
-                what,
-                reason,
+                "%s%s: %s in %.1f s (attempt %d; at most %d failures other than 429, %g s in all; %s)",
+                reason[:1].upper(),
+                reason[1:],
+                then,
                 sleep,
+                state.attempt_number,
                 policy.max_attempts,
                 policy.retry_timeout,
+                where,
             )
 
         return log_retry

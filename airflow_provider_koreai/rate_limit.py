@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from airflow_provider_koreai import validation
-from airflow_provider_koreai.exceptions import KoreAIRateBudgetTimeoutError
+from airflow_provider_koreai.exceptions import KoreAIRateBudgetTimeoutError, short_endpoint
 
 if TYPE_CHECKING:
     import psycopg
@@ -188,11 +188,10 @@ class AccountRateLimiter:
     def _check_wait(self, wait: float, waited: float, budget: CallBudget, endpoint: str) -> None:
         if wait >= budget.remaining():
             raise KoreAIRateBudgetTimeoutError(
-                f"Kore.ai {endpoint}: not sent, because the account's request budget "
-                f"({self.settings.describe()}) has no free slot within this call's retry_timeout "
-                f"({budget.seconds:g} s; waited {waited:.1f} s, the next slot frees in {wait:.1f} s). "
-                "Nothing was sent, so nothing was changed. Other tasks of this deployment are using the "
-                "budget: run fewer Kore.ai tasks at once (an Airflow pool), or raise retry_timeout.",
+                f"No free slot in the account's request budget within retry_timeout ({budget.seconds:g} s): "
+                "run fewer Kore.ai tasks at once (an Airflow pool), or raise retry_timeout; nothing was "
+                f"sent, so nothing was changed (budget {self.settings.describe()}; waited {waited:.1f} s, "
+                f"the next slot frees in {wait:.1f} s; {short_endpoint(endpoint)})",
                 endpoint=endpoint,
             )
 

@@ -28,15 +28,19 @@ from airflow_provider_koreai.exceptions import (
 )
 from airflow_provider_koreai.validation import describe
 
+# What to do, as each message says it right after what is wrong.
 AUTH_HINT = (
-    "Check the connection's Client ID and Client Secret, that the JWT app is mapped to a published API "
+    "check the connection's Client ID and Client Secret, that the JWT app is mapped to a published API "
     "scope that includes Contact Center > Campaign Management, and that iid and account_id belong to it"
 )
-NOT_FOUND_HINT = "Check the contact list id and the connection's iid (application id)"
-NOT_FOUND_BY_NAME_HINT = (
-    "addContacts addresses the list by its exact name: check the name and the connection's iid"
+NOT_FOUND_HINT = "check the contact list id and the connection's iid (application id)"
+NOT_FOUND_BY_NAME_HINT = "check the exact name (addContacts finds the list by name) and the connection's iid"
+RATE_LIMIT_HINT = (
+    "run fewer Kore.ai tasks at once; Kore.ai allows 60 requests per minute per account across all "
+    "Contact Center APIs"
 )
-RATE_LIMIT_HINT = "Kore.ai allows 60 requests per minute per account across all Contact Center APIs"
+SERVER_ERROR_HINT = "it may pass by itself: try again later"
+HOST_HINT = "check that the connection's Host is the Kore.ai platform host"
 #: Anything shaped like a JWT. Kore.ai (or a proxy) may echo the request's token in an error body.
 JWT_PATTERN = re.compile(r"eyJ[\w-]*\.[\w-]*\.[\w-]*")
 REDACTED = "***"
@@ -92,8 +96,13 @@ def parse_response(
     *,
     scrub: Scrubber,
     not_found_hint: str = NOT_FOUND_HINT,
+    not_found: str | None = None,
 ) -> dict[str, Any]:
-    """Kore.ai's JSON object for a successful answer; otherwise the matching error, scrubbed."""
+    """Kore.ai's JSON object for a successful answer; otherwise the matching error, scrubbed.
+
+    :param not_found_hint: what to check when Kore.ai answers 404.
+    :param not_found: what a 404 means for this call (``"Contact list cl-x not found"``).
+    """
     status = response.status_code
     try:
         payload: Any = response.json()
@@ -101,13 +110,13 @@ def parse_response(
         payload = None
 
     if not 200 <= status < 300:
-        raise api_error(response, payload, endpoint, scrub, not_found_hint)
+        raise api_error(response, payload, endpoint, scrub, not_found_hint, not_found)
     if not isinstance(payload, dict):
         raise KoreAIUnexpectedResponseError(
             http_status=status,
             endpoint=endpoint,
             message=f"expected a JSON object, got {_excerpt(response, scrub)}",
-            hint="Check that the connection's Host is the Kore.ai platform host",
+            hint=HOST_HINT,
         )
     if "status" in payload and payload["status"] != "success":
         raise KoreAIUnexpectedResponseError(
@@ -125,6 +134,7 @@ def api_error(
     endpoint: str,
     scrub: Scrubber,
     not_found_hint: str = NOT_FOUND_HINT,
+    not_found: str | None = None,
 ) -> KoreAIAPIError:
     """The error for a non-2xx answer: the one mapping from HTTP status to exception class."""
     status = response.status_code
@@ -136,18 +146,18 @@ def api_error(
     if status in (401, 403):
         return KoreAIAuthenticationError(**common, hint=AUTH_HINT)
     if status == 404:
-        return KoreAINotFoundError(**common, hint=not_found_hint)
+        return KoreAINotFoundError(**common, hint=not_found_hint, summary=not_found)
     if status == 429:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-        hint = RATE_LIMIT_HINT + (f"; Kore.ai asked to wait {retry_after:g} s" if retry_after else "")
+        hint = (f"Kore.ai asked to wait {retry_after:g} s; " if retry_after else "") + RATE_LIMIT_HINT
         return KoreAIRateLimitedError(**common, hint=hint, retry_after=retry_after)
     if status >= 500:
-        return KoreAIServerError(**common)
+        return KoreAIServerError(**common, hint=SERVER_ERROR_HINT)
     if 300 <= status < 400:
         location = scrub(response.headers.get("Location", "nowhere"))
         return KoreAIUnexpectedResponseError(
             **common | {"message": f"redirected to {location}"},
-            hint="Kore.ai's API does not redirect: check the connection's Host",
+            hint=f"Kore.ai's API does not redirect: {HOST_HINT}",
         )
     return KoreAIRequestRejectedError(**common)
 

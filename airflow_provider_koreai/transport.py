@@ -22,7 +22,9 @@ imported by DAG files that never send a request.
 from __future__ import annotations
 
 import enum
+import errno
 import functools
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -30,12 +32,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow_provider_koreai import __version__
 from airflow_provider_koreai.exceptions import (
     KoreAIError,
     KoreAIRateLimitedError,
     KoreAITransportError,
+    short_endpoint,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +48,7 @@ if TYPE_CHECKING:
 #: Sent with every request; the triggerer's reads add ``(triggerer)`` so access logs tell them apart.
 USER_AGENT = f"airflow-provider-koreai/{__version__}"
 TRIGGERER_USER_AGENT = f"{USER_AGENT} (triggerer)"
-TLS_HINT = "If your host uses a private CA, set the connection extra 'verify' to the path of its CA bundle."
+TLS_HINT = "if your host uses a private CA, set the connection extra 'verify' to the path of its CA bundle"
 
 
 class CallBudget:
@@ -191,9 +195,12 @@ class SendFailure(enum.Enum):
 
     #: TLS verification or handshake failed: nothing was sent, and it will not fix itself.
     TLS = "tls"
+    #: The host name does not resolve: nothing was sent, and it will not fix itself.
+    NAME_NOT_RESOLVED = "name_not_resolved"
     #: The request could not be built or addressed (bad URL, invalid header): nothing was sent.
     REFUSED_LOCALLY = "refused_locally"
-    #: No connection could be opened: nothing was sent, trying again may work.
+    #: No connection could be opened (refused, timed out, unreachable): nothing was sent, trying again may
+    #: work (a restart may be under way).
     NOT_SENT = "not_sent"
     #: The request may have reached Kore.ai (read timeout, connection dropped after sending).
     OUTCOME_UNKNOWN = "outcome_unknown"
@@ -208,32 +215,47 @@ def transport_error(
     read_timeout: float,
     idempotent: bool,
 ) -> KoreAITransportError:
-    """The one wording of each kind of transport failure, whichever client met it."""
+    """The one wording of each kind of transport failure, whichever client met it: what is wrong and
+    what to do first, then the call."""
     method = endpoint.split(" ", 1)[0]
-    kind = type(cause).__name__
+    reason = failure_reason(failure, cause, read_timeout)
+    where = short_endpoint(endpoint)
     if failure is SendFailure.TLS:
         return KoreAITransportError(
-            f"Kore.ai {endpoint}: TLS with {base_url} failed ({kind}). {TLS_HINT}",
+            f"TLS with {base_url} failed ({reason}): {TLS_HINT}; nothing was sent ({where})",
             endpoint=endpoint,
             outcome_unknown=False,
             retry_within_call=False,
             retryable=False,
+            reason=reason,
+        )
+    if failure is SendFailure.NAME_NOT_RESOLVED:
+        host = urlsplit(base_url).hostname or base_url
+        return KoreAITransportError(
+            f"Host {host} not found ({reason}): check the connection's Host; nothing was sent ({where})",
+            endpoint=endpoint,
+            outcome_unknown=False,
+            retry_within_call=False,
+            retryable=False,
+            reason=reason,
         )
     if failure is SendFailure.REFUSED_LOCALLY:
         return KoreAITransportError(
-            f"Kore.ai {endpoint}: the request could not be sent ({kind}); nothing was sent, so nothing "
-            "was changed. Check the connection's Host.",
+            f"The request could not be built ({type(cause).__name__}): check the connection's Host; nothing "
+            f"was sent ({where})",
             endpoint=endpoint,
             outcome_unknown=False,
             retry_within_call=False,
             retryable=False,
+            reason=reason,
         )
     if failure is SendFailure.NOT_SENT:
         return KoreAITransportError(
-            f"Kore.ai {endpoint}: could not connect to {base_url} ({kind}); nothing was sent, so nothing "
-            "was changed.",
+            f"Could not connect to {base_url} ({reason}): check that it is up and reachable; nothing was "
+            f"sent, so nothing was changed ({where})",
             endpoint=endpoint,
             outcome_unknown=False,
+            reason=reason,
         )
     safety = (
         f"{method} is idempotent here, so running the task again is safe"
@@ -241,11 +263,11 @@ def transport_error(
         else f"this {method} is not idempotent: check Kore.ai before running it again"
     )
     return KoreAITransportError(
-        f"Kore.ai {endpoint}: no complete answer after the request was sent ({kind}, read timeout "
-        f"{read_timeout:g} s). The outcome is unknown: the change may or may not have been applied; "
-        f"{safety}.",
+        f"No complete answer from Kore.ai ({reason}): the change may or may not have been applied; "
+        f"{safety} ({where})",
         endpoint=endpoint,
         outcome_unknown=True,
+        reason=reason,
     )
 
 
@@ -257,12 +279,50 @@ def send_failure(error: BaseException) -> SendFailure:
     chain = list(_causes(error))
     if any(isinstance(cause, ssl.SSLError) for cause in chain):
         return SendFailure.TLS
+    if any(_is_unknown_name(cause) for cause in chain):
+        return SendFailure.NAME_NOT_RESOLVED
     if any(isinstance(cause, NewConnectionError) for cause in chain):  # urllib3 opened no connection
         return SendFailure.NOT_SENT
     for kind, classes in _failure_classes():
         if isinstance(error, classes):
             return kind
     return SendFailure.OUTCOME_UNKNOWN
+
+
+def failure_reason(failure: SendFailure, error: BaseException, read_timeout: float) -> str:
+    """The cause of a failed send in a few words, as messages and retry warnings name it."""
+    chain = list(_causes(error))
+    if failure is SendFailure.TLS:
+        verify = next((c for c in chain if isinstance(c, ssl.SSLCertVerificationError)), None)
+        if verify is not None:
+            return f"certificate verification failed: {verify.verify_message or verify.reason}"
+        return "TLS handshake failed"
+    if failure is SendFailure.NAME_NOT_RESOLVED:
+        return "name not resolved"
+    if failure is SendFailure.REFUSED_LOCALLY:
+        return "request could not be built"
+    if failure is SendFailure.NOT_SENT:
+        if any(isinstance(cause, ConnectionRefusedError) for cause in chain):
+            return "connection refused"
+        if any(isinstance(cause, socket.gaierror) for cause in chain):
+            return "name resolution failed for now"
+        if any(isinstance(cause, TimeoutError) or "Timeout" in type(cause).__name__ for cause in chain):
+            return "connect timeout"
+        if any(isinstance(cause, OSError) and cause.errno in _UNREACHABLE for cause in chain):
+            return "network unreachable"
+        return "could not connect"
+    if any("ReadTimeout" in type(cause).__name__ or isinstance(cause, TimeoutError) for cause in chain):
+        return f"no answer within the read timeout of {read_timeout:g} s"
+    return "connection closed before the answer"
+
+
+#: ``errno`` values of a network or host that cannot be reached.
+_UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
+
+
+def _is_unknown_name(error: BaseException) -> bool:
+    """A host name that does not resolve; ``EAI_AGAIN`` (no answer from DNS for now) may pass."""
+    return isinstance(error, socket.gaierror) and error.errno != socket.EAI_AGAIN
 
 
 def _causes(error: BaseException) -> Any:

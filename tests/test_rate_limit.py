@@ -153,7 +153,7 @@ def test_every_request_takes_a_slot_and_a_full_budget_ends_the_call_unsent(
     assert error.retryable
     assert not error.outcome_unknown
     assert "3 requests/minute for account platform.kore.ai/" in str(error)
-    assert "Nothing was sent" in str(error)
+    assert "nothing was sent" in str(error)
 
 
 def test_the_test_button_takes_a_slot_and_reports_the_budget(

@@ -28,6 +28,7 @@ class Call:
     :param idempotent: whether sending the request twice is harmless. When it is not, a request that may
         have reached Kore.ai (read timeout, dropped connection, 5xx) is never sent again by the pipeline.
     :param not_found_hint: what to check when Kore.ai answers 404.
+    :param not_found: what a 404 means, the start of its message (``"Contact list cl-x not found"``).
     """
 
     method: str
@@ -36,6 +37,7 @@ class Call:
     json: Any = None
     idempotent: bool = True
     not_found_hint: str = NOT_FOUND_HINT
+    not_found: str = "Not found"
 
     @property
     def endpoint(self) -> str:

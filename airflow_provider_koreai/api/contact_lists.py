@@ -32,23 +32,29 @@ class ContactListEndpoints:
         return "/".join([self._prefix, *(quote(segment, safe="") for segment in segments)])
 
     def get(self, contact_list_id: str) -> Call:
-        return Call("GET", self.path(contact_list_id))
+        return Call("GET", self.path(contact_list_id), not_found=_missing(contact_list_id))
 
     def update(self, contact_list_id: str, body: dict[str, Any]) -> Call:
         """A PUT of the whole settings: sending it twice leaves the same list."""
-        return Call("PUT", self.path(contact_list_id), json=body)
+        return Call("PUT", self.path(contact_list_id), json=body, not_found=_missing(contact_list_id))
 
     def list_all(self) -> Call:
         """Every call-type list of the application: a read, although Kore.ai made it a POST."""
-        return Call("POST", self.path("getAllListDetails"), params={"type": "call"})
+        return Call(
+            "POST", self.path("getAllListDetails"), params={"type": "call"}, not_found=_NO_APPLICATION
+        )
 
     def create(self, body: dict[str, Any]) -> Call:
         """Not safe to repeat: a second POST may create a second list of the same name."""
-        return Call("POST", self.path("createContactList"), json=body, idempotent=False)
+        return Call(
+            "POST", self.path("createContactList"), json=body, idempotent=False, not_found=_NO_APPLICATION
+        )
 
     def delete(self, contact_list_id: str) -> Call:
         """Not safe to repeat blindly: a repeat after a success answers 404."""
-        return Call("DELETE", self.path(contact_list_id), idempotent=False)
+        return Call(
+            "DELETE", self.path(contact_list_id), idempotent=False, not_found=_missing(contact_list_id)
+        )
 
     def add_contacts(self, contact_list_name: str, records: list[dict[str, Any]]) -> Call:
         """Not safe to repeat: a list that allows duplicates would hold the contacts twice."""
@@ -58,8 +64,18 @@ class ContactListEndpoints:
             json={"contact_list_name": contact_list_name, "data": records},
             idempotent=False,
             not_found_hint=NOT_FOUND_BY_NAME_HINT,
+            not_found=f"No contact list named {contact_list_name!r}",
         )
 
     def contacts_page(self, contact_list_id: str, *, skip: int, limit: int) -> Call:
         params = {"skip": str(skip), "limit": str(limit)}
-        return Call("GET", self.path(contact_list_id, "getAllContacts"), params=params)
+        path = self.path(contact_list_id, "getAllContacts")
+        return Call("GET", path, params=params, not_found=_missing(contact_list_id))
+
+
+#: A 404 from a call that names no list: the application (iid) or the route is unknown.
+_NO_APPLICATION = "Contact lists not found for this application"
+
+
+def _missing(contact_list_id: str) -> str:
+    return f"Contact list {contact_list_id} not found"

@@ -45,6 +45,7 @@ from airflow_provider_koreai.exceptions import (
     KoreAITransportError,
     KoreAIUnexpectedResponseError,
     KoreAIValidationError,
+    short_endpoint,
 )
 from airflow_provider_koreai.pipeline import RequestPipeline
 from airflow_provider_koreai.responses import ContactCount, contact_list_id_of
@@ -292,7 +293,7 @@ class KoreAIHook(BaseHook):
         list_id = validation.contact_list_id(contact_list_id)
         body = contact_list_body(name, allow_duplicates, source, description)
         call = self.contact_lists.update(list_id, body)
-        applied_hint = "Kore.ai reported success, so the update was probably applied; check the list"
+        applied_hint = "the update was probably applied (Kore.ai reported success); check the list"
         data = responses.data_object(self.run(call), call.endpoint, hint=applied_hint)
         if not isinstance(data.get("contactListId"), str) or not isinstance(data.get("body", {}), dict):
             raise KoreAIUnexpectedResponseError(
@@ -322,7 +323,7 @@ class KoreAIHook(BaseHook):
         if len(matches) > 1:
             ids = ", ".join(contact_list_id_of(item) or "?" for item in matches)
             raise KoreAIError(
-                f"{len(matches)} Kore.ai contact lists are named {wanted!r} ({ids}): address the list by id"
+                f"{len(matches)} Kore.ai contact lists are named {wanted!r}: address the list by id ({ids})"
             )
         return matches[0] if matches else None
 
@@ -417,15 +418,16 @@ class KoreAIHook(BaseHook):
                         return existing
                     if budget.spent:
                         raise KoreAITransportError(
-                            f"Kore.ai {call.endpoint}: an earlier attempt got no clear answer, and no list "
-                            f"named {body['name']!r} existed when checked afterwards; retry_timeout "
-                            f"({budget.seconds:g} s) is spent, so the create was not sent again. Check "
-                            "Kore.ai before running the task again.",
+                            f"Create of list {body['name']!r} not confirmed: check Kore.ai for the list "
+                            "before running the task again. An earlier attempt got no clear answer, no "
+                            "list of that name existed when checked afterwards, and retry_timeout "
+                            f"({budget.seconds:g} s) is spent, so the create was not sent again "
+                            f"({short_endpoint(call.endpoint)})",
                             endpoint=call.endpoint,
                             outcome_unknown=True,
                         )
                 data = responses.data_object(self.run(call), call.endpoint)
-                hint = f"The list was probably created; look it up by name ({body['name']!r})"
+                hint = f"the list was probably created; look it up by name ({body['name']!r})"
                 self._id_of(data, call.endpoint, hint=hint)
                 return data
 
@@ -650,9 +652,7 @@ class KoreAIHook(BaseHook):
         retrying = self.retry_policy.retrying(
             retry_if=transport.is_ambiguous,
             budget=budget,
-            before_sleep=self.pipeline.retry_logger(
-                call.endpoint, "ended without a clear answer, checking before retrying"
-            ),
+            before_sleep=self.pipeline.retry_logger(call.endpoint, ambiguous=True),
         )
         for attempt in retrying:
             with attempt:

@@ -80,8 +80,8 @@ def test_debug_output_of_every_logger_holds_no_token_or_secret(emulator: Emulato
     assert "stdlib DEBUG urllib3" in output
     assert "stdlib DEBUG httpcore" in output or "stdlib DEBUG httpx" in output
     assert "updated: name='Renewals due'" in output, "our DEBUG line is missing: DEBUG was not captured"
-    assert "failed (HTTP 429); retrying" in output
-    assert "failed (HTTP 503); retrying" in output
+    assert "HTTP 429 from Kore.ai: retrying" in output
+    assert "HTTP 503 from Kore.ai: retrying" in output
     # ... and none of it holds a secret.
     assert emulator.settings.client_secret not in output
     match = JWT_PATTERN.search(output)

@@ -89,7 +89,7 @@ def test_5xx_burst_then_success(emulator: EmulatorServer, capfd: pytest.CaptureF
         emulator.inject_fault(route="update_contact_list", status=status)
     update(fast_hook())
     assert [r["status"] for r in update_requests(emulator)] == [500, 502, 503, 200]
-    assert "attempt 1 failed (HTTP 500); retrying in" in capfd.readouterr().out
+    assert "HTTP 500 from Kore.ai: retrying in 0.1 s (attempt 1;" in capfd.readouterr().out
     assert emulator.contact_list(LIST_ID)["name"] == "Renewal Due - September 2025"  # type: ignore[index]
 
 
@@ -256,7 +256,9 @@ def test_delete_of_an_unknown_list_is_not_found(emulator: EmulatorServer) -> Non
 
 
 def test_adding_to_an_unknown_list_name_says_lists_are_addressed_by_name(emulator: EmulatorServer) -> None:
-    with pytest.raises(KoreAIPartialUploadError, match="by its exact name") as excinfo:
+    with pytest.raises(
+        KoreAIPartialUploadError, match="No contact list named 'No such list': check the exact name"
+    ) as excinfo:
         fast_hook().add_contacts("No such list", [{"phoneNumber": "+15550000001"}])
     assert isinstance(excinfo.value.cause, KoreAINotFoundError)
     error = excinfo.value

@@ -120,7 +120,7 @@ def test_hostile_answer_gives_a_clear_error(
         hook.update_contact_list(LIST_ID, name="Renewal Due", allow_duplicates=False)
 
     text = str(excinfo.value)
-    assert f"PUT /agentassist/api/v1/public/{emulator.settings.iid}/campaign/contactList/{LIST_ID}" in text
+    assert f"PUT .../contactList/{LIST_ID}" in text
     for word in words:
         assert word in text
     assert len(text) < 1_000, "a huge body must be cut to an excerpt"

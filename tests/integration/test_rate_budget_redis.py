@@ -184,8 +184,8 @@ def test_a_worker_that_used_the_budget_holds_the_triggers_polls_back(
     )
     event = first_event(trigger)
     assert event["status"] == "timeout"
-    assert "request budget (2 requests/minute for account" in event["message"]
-    assert "Nothing was sent" in event["message"]
+    assert "budget 2 requests/minute for account" in event["message"]
+    assert "nothing was sent" in event["message"]
     assert emulator.recorded_requests() == []
 
 
