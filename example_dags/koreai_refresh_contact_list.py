@@ -24,16 +24,20 @@ for a scheduled run, the current time for a manual run without a logical date (R
 that starts on the last evening of a month and ends the next morning still retires the month before the
 list it filled, never the list itself.
 
-The export is written to, and read from, Airflow's object storage at ``export_location``: ``file://`` by
-default (the demo, one machine), ``s3://bucket/prefix`` or ``gs://...`` in a distributed deployment
-(Celery, Kubernetes), where ``load_renewals_due`` and ``add_contacts`` may run on different workers that
-share no disk. Switching is configuration only: the param, and ``export_conn_id`` for the store's
-connection. Connection: ``koreai_default``.
+The export is written to, and read from, Airflow's object storage under the Airflow Variable
+``koreai_export_location``: ``file:///tmp/koreai_exports`` when it is not set (the demo, one machine),
+``s3://bucket/prefix`` or ``gs://...`` in a distributed deployment (Celery, Kubernetes), where
+``load_renewals_due`` and ``add_contacts`` may run on different workers that share no disk; the Variable
+``koreai_export_conn_id`` names the store's connection. Both are read when the task runs, never when the
+file is parsed, so scheduled runs see them as manual runs do, and changing them needs no edit of this
+file. Each run writes its own file, named after its run id, and hands that file's URI to ``add_contacts``
+by XCom: a run never uploads another run's export. Connection: ``koreai_default``.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 
 import pendulum
 from airflow.providers.common.compat.sdk import AirflowSkipException
@@ -48,6 +52,14 @@ from airflow_provider_koreai.operators.contact_list import (
 from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
 
 LOADED = "ti.xcom_pull(task_ids='load_renewals_due')"
+# [START howto_koreai_export_location_variable]
+#: Where this deployment keeps the exports, and the connection of that store: Airflow Variables, rendered
+#: when the task runs (a DAG file must not query the metadata DB while it is parsed). Unset, they default
+#: to the local disk, which is right for the demo and the emulator, and for no deployment of several
+#: workers.
+EXPORT_LOCATION = "{{ var.value.get('koreai_export_location', 'file:///tmp/koreai_exports') }}"
+EXPORT_CONN_ID = "{{ var.value.get('koreai_export_conn_id', '') }}"
+# [END howto_koreai_export_location_variable]
 
 
 def renewal_list_name(month: pendulum.DateTime) -> str:
@@ -60,6 +72,12 @@ def month_before(as_of: pendulum.DateTime) -> pendulum.DateTime:
     return as_of.start_of("month").subtract(months=1)
 
 
+def export_file_name(as_of: pendulum.DateTime, run_id: str) -> str:
+    """The export of one run: the month, then the run id with every character a path or a URI may not
+    hold (``:``, ``+``, ``/``...) replaced by ``_``. Two runs of one month never share a file."""
+    return f"renewals_due_{as_of.format('YYYY_MM')}_{re.sub(r'[^A-Za-z0-9._-]', '_', run_id)}.csv"
+
+
 with DAG(
     dag_id="koreai_refresh_contact_list",
     description="Load renewals due, refresh this month's Kore.ai contact list, then retire last month's.",
@@ -69,17 +87,6 @@ with DAG(
     max_active_runs=1,
     tags=["koreai", "example"],
     params={
-        "export_location": Param(
-            "file:///tmp/koreai_exports",
-            type="string",
-            description="Object-storage URI of the export's folder: file:// on one machine, s3:// or gs:// "
-            "when workers share no disk.",
-        ),
-        "export_conn_id": Param(
-            None,
-            type=["null", "string"],
-            description="Airflow connection of the object store (e.g. aws_default for s3://).",
-        ),
         "customers": Param(
             120, type="integer", minimum=1, description="How many rows the stand-in load writes."
         ),
@@ -88,14 +95,18 @@ with DAG(
 ):
     # [START howto_koreai_export_to_object_storage]
     @task
-    def load_renewals_due(data_interval_end: pendulum.DateTime | None = None) -> dict[str, object]:
-        """Stand-in for the real load: writes the export and says what it holds."""
-        params = get_current_context()["params"]
+    def load_renewals_due(
+        export_location: str,
+        export_conn_id: str,
+        run_id: str | None = None,
+        data_interval_end: pendulum.DateTime | None = None,
+    ) -> dict[str, object]:
+        """Stand-in for the real load: writes this run's export and says what it holds, and where."""
         as_of = data_interval_end or pendulum.now("UTC")
-        folder = ObjectStoragePath(params["export_location"], conn_id=params["export_conn_id"])
+        folder = ObjectStoragePath(export_location, conn_id=export_conn_id or None)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"renewals_due_{as_of.format('YYYY_MM')}.csv"
-        rows = int(params["customers"])
+        path = folder / export_file_name(as_of, str(run_id))
+        rows = int(get_current_context()["params"]["customers"])
         with path.open("w", newline="", encoding="utf-8") as export:
             writer = csv.writer(export)
             writer.writerow(["phone", "firstName", "lastName", "timeZone", "uniqueId", "renewalDate"])
@@ -105,7 +116,9 @@ with DAG(
                     [phone, f"Customer{n}", "Example", "America/New_York", customer, "2025-09-30"]
                 )
         return {
-            "path": str(path),
+            # What add_contacts reads: this file, with this connection, whatever the Variables say by then.
+            "export_uri": str(path),
+            "export_conn_id": export_conn_id or None,
             "rows": rows,
             "list_name": renewal_list_name(as_of),
             # Named from the same as_of as this month's list: the retire step below deletes no other.
@@ -113,7 +126,7 @@ with DAG(
             "description": f"{rows} customers with a renewal due, loaded {as_of.to_date_string()}",
         }
 
-    loaded = load_renewals_due()
+    loaded = load_renewals_due(export_location=EXPORT_LOCATION, export_conn_id=EXPORT_CONN_ID)
     # [END howto_koreai_export_to_object_storage]
 
     # [START howto_operator_koreai_create_contact_list]
@@ -138,8 +151,8 @@ with DAG(
     add_contacts = AddContactsOperator(
         task_id="add_contacts",
         contact_list_name="{{ " + LOADED + "['list_name'] }}",
-        path="{{ " + LOADED + "['path'] }}",
-        path_conn_id="{{ params.export_conn_id or '' }}",
+        path="{{ " + LOADED + "['export_uri'] }}",
+        path_conn_id="{{ " + LOADED + "['export_conn_id'] or '' }}",
         column_map={"phone": "phoneNumber"},
         max_invalid_rows=10,
         chunk_size=1000,

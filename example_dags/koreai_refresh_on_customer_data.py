@@ -15,7 +15,9 @@ Two DAGs, linked by an asset instead of a shared cron expression:
     renames and re-describes the Kore.ai list from it. That task records an event on the list's own asset,
     ``koreai://<host>/<iid>/contact-lists/<id>``, through the asset alias ``koreai_contact_lists`` (the
     host and iid come from the connection, so the URI is only known when the task runs), so further DAGs
-    (starting a campaign, reporting) can be scheduled on the refreshed list in turn.
+    (starting a campaign, reporting) can be scheduled on the refreshed list in turn. The list is the
+    deployment's Airflow Variable ``koreai_warehouse_contact_list_id`` (unset: the emulator's
+    ``cl-demo-warehouse-renewals``).
 
 Connection: ``koreai_default`` (see the docs, "The connection"), e.g. from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
 """
@@ -32,15 +34,17 @@ from airflow_provider_koreai.operators.contact_list import UpdateContactListOper
 #: requires the URI to be stable, it never connects to it.
 CUSTOMER_DATA = Asset(name="customer_data_renewals_due", uri="warehouse://crm/renewals_due")
 
-#: The Kore.ai list this pipeline maintains. A constant rather than a DAG Param: outlets are fixed when
-#: the file is parsed, so a run-time list id would make the outlet event below name the wrong list.
-CONTACT_LIST_ID = "cl-demo-warehouse-renewals"
+#: The Kore.ai list this pipeline maintains, which differs per deployment: the Airflow Variable
+#: ``koreai_warehouse_contact_list_id``, read when the task runs (never when the file is parsed), else the
+#: emulator's list. Runs scheduled on an asset carry no conf, so a DAG Param could only ever be its
+#: default. The outlet below is an alias, so the event names the list the task actually updated.
+CONTACT_LIST_ID = "{{ var.value.get('koreai_warehouse_contact_list_id', 'cl-demo-warehouse-renewals') }}"
 
 # [START howto_koreai_asset_alias]
 #: Every Kore.ai list our operators change gets an event on its ``koreai://`` asset through this alias
 #: (the provider registers the scheme and checks its URIs). Consumers schedule on the list's asset,
-#: ``schedule=[Asset("koreai://platform.kore.ai/<iid>/contact-lists/cl-demo-warehouse-renewals")]``, or on
-#: the alias itself.
+#: ``schedule=[Asset("koreai://platform.kore.ai/<iid>/contact-lists/<list id>")]``, or on the alias
+#: itself.
 CONTACT_LISTS = AssetAlias("koreai_contact_lists")
 # [END howto_koreai_asset_alias]
 

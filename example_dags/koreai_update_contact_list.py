@@ -2,8 +2,13 @@
 
 ``load_renewals_due`` stands for whatever lands the customer data (a warehouse query, a file drop...).
 It returns a summary, and ``update_contact_list`` renames and re-describes the Kore.ai list from it
-through templates, so dialers and agents see which load the list reflects. The list id is a DAG
-parameter, so one DAG file can serve several lists (trigger with ``{"contact_list_id": "cl-..."}``).
+through templates, so dialers and agents see which load the list reflects.
+
+The list to refresh differs per deployment: it is the Airflow Variable ``koreai_renewals_contact_list_id``,
+read when the task runs (never when the file is parsed), so scheduled runs refresh the list the
+deployment names; unset, it is the emulator's ``cl-demo-renewals-due``. A manual run may name another
+list (trigger with ``{"contact_list_id": "cl-..."}``): scheduled runs, which carry no conf, keep the
+Variable's.
 
 Connection: ``koreai_default`` (see the docs, "The connection"), e.g. from ``AIRFLOW_CONN_KOREAI_DEFAULT``.
 """
@@ -25,10 +30,11 @@ with DAG(
     tags=["koreai", "example"],
     params={
         "contact_list_id": Param(
-            "cl-demo-renewals-due",
-            type="string",
+            None,
+            type=["null", "string"],
             minLength=1,
-            description="Kore.ai contact list to refresh (cl-...).",
+            description="Kore.ai contact list to refresh (cl-...) in this run only; empty: the Variable "
+            "koreai_renewals_contact_list_id.",
         ),
         "allow_duplicates": Param(False, type="boolean"),
     },
@@ -51,7 +57,10 @@ with DAG(
     # [START howto_operator_koreai_update_contact_list]
     update_contact_list = UpdateContactListOperator(
         task_id="update_contact_list",
-        contact_list_id="{{ params.contact_list_id }}",
+        # The list this run's conf names, else the deployment's (a Variable, read when the task runs),
+        # else the emulator's.
+        contact_list_id="{{ params.contact_list_id or "
+        "var.value.get('koreai_renewals_contact_list_id', 'cl-demo-renewals-due') }}",
         name="{{ ti.xcom_pull(task_ids='load_renewals_due')['list_name'] }}",
         description="{{ ti.xcom_pull(task_ids='load_renewals_due')['description'] }}",
         allow_duplicates="{{ params.allow_duplicates }}",

@@ -7,9 +7,12 @@ one entry per contact list, shaped like the operator's arguments (``contact_list
 instance per list at run time: each one is retried, logged and shown in the grid on its own, and adding a
 segment needs no change to the DAG's structure.
 
-Which Kore.ai list serves which segment is the ``contact_lists`` parameter (segment -> list id); its
-defaults are lists the local emulator is seeded with for this example alone, so it runs next to the other
-examples in any order. Trigger with other ids for other lists, or leave a segment out to skip it.
+Which Kore.ai list serves which segment (segment -> list id) differs per deployment: it is the Airflow
+Variable ``koreai_segment_contact_lists``, a JSON object such as
+``{"overdue_invoices": "cl-...", "churn_risk": "cl-..."}``, read when the task runs (never when the file
+is parsed), so scheduled runs see it. Unset, it names the lists the local emulator is seeded with for this
+example alone, so it runs next to the other examples in any order. A manual run may pass its own
+``contact_lists`` (other ids, or a segment left out to skip it); scheduled runs keep the Variable's.
 
 Rate limit: Kore.ai allows 60 requests per minute per account, across all Contact Center APIs.
 ``max_active_tis_per_dag=1`` lets one mapped instance call Kore.ai at a time, in this DAG, with nothing to
@@ -28,8 +31,11 @@ Connection: ``koreai_default`` (see the docs, "The connection"), e.g. from ``AIR
 
 from __future__ import annotations
 
+from typing import Any
+
 import pendulum
-from airflow.sdk import DAG, Param, task
+from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.sdk import DAG, Param, Variable, task
 
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
 
@@ -45,6 +51,9 @@ SEGMENTS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: The lists of the emulator, used when the deployment sets no ``koreai_segment_contact_lists``.
+EMULATOR_CONTACT_LISTS = {"overdue_invoices": "cl-demo-overdue-invoices", "churn_risk": "cl-demo-churn-risk"}
+
 with DAG(
     dag_id="koreai_update_many_contact_lists",
     description="Size each customer segment, then refresh its Kore.ai contact list (one mapped task each).",
@@ -55,15 +64,13 @@ with DAG(
     tags=["koreai", "example", "dynamic-task-mapping"],
     params={
         "contact_lists": Param(
-            {
-                "overdue_invoices": "cl-demo-overdue-invoices",
-                "churn_risk": "cl-demo-churn-risk",
-            },
-            type="object",
+            None,
+            type=["null", "object"],
             minProperties=1,
             propertyNames={"enum": sorted(SEGMENTS)},
             additionalProperties={"type": "string", "pattern": "^cl-"},
-            description="Kore.ai contact list (cl-...) to refresh for each segment.",
+            description="Kore.ai contact list (cl-...) to refresh for each segment, in this run only; "
+            "empty: the Variable koreai_segment_contact_lists.",
         ),
     },
     doc_md=__doc__,
@@ -71,11 +78,19 @@ with DAG(
 
     @task
     def plan_segments(
-        params: dict[str, dict[str, str]] | None = None,
+        params: dict[str, Any] | None = None,
         data_interval_end: pendulum.DateTime | None = None,
     ) -> list[dict[str, str]]:
         """One entry per contact list, with the operator's argument names as keys."""
-        contact_lists = (params or {})["contact_lists"]
+        # This run's conf if it names lists, else the deployment's Variable (read now, as the task runs).
+        contact_lists: dict[str, str] = (params or {}).get("contact_lists") or Variable.get(
+            "koreai_segment_contact_lists", default=EMULATOR_CONTACT_LISTS, deserialize_json=True
+        )
+        unknown = sorted(set(contact_lists) - set(SEGMENTS))
+        if unknown:
+            raise AirflowFailException(
+                f"Unknown segment(s) {unknown} in koreai_segment_contact_lists: use {sorted(SEGMENTS)}"
+            )
         as_of = data_interval_end or pendulum.now("UTC")
         # What the load reported per segment; a real task would query the warehouse here.
         rows = {"overdue_invoices": 97, "churn_risk": 412}

@@ -5,12 +5,14 @@ The story it prints, step by step:
 1. the emulator starts as a separate process on a free loopback port, ingesting contacts a few seconds
    after accepting them, as Kore.ai does asynchronously;
 2. ``koreai_default`` points at it through ``AIRFLOW_CONN_KOREAI_DEFAULT`` (environment only: nothing
-   secret is written to disk);
+   secret is written to disk), and the Variable ``koreai_export_location`` at a temporary folder through
+   ``AIRFLOW_VAR_KOREAI_EXPORT_LOCATION``, as a deployment would configure its own;
 3. ``example_dags/koreai_refresh_contact_list.py`` runs with ``dag.test()`` against the migrated metadata
    DB in ``AIRFLOW_HOME``; each task's state is printed as it changes, including ``deferred`` while the
    sensor waits in the trigger for Kore.ai to ingest this run's contacts;
-4. the XComs (the count before sending, the count to wait for, the rule that ended the wait, last month's
-   list if one was retired) and the list as the emulator now holds it;
+4. the XComs (the export this run wrote and read, the count before sending, the count to wait for, the
+   rule that ended the wait, last month's list if one was retired) and the list as the emulator now
+   holds it;
 5. the emulator stops, by PID.
 
 Airflow's own logging goes to a file (its path is printed), not to the screen. Exits non-zero if anything
@@ -151,7 +153,14 @@ class TaskWatcher(threading.Thread):
             self.show(task_id, str(state))
 
 
-def run_dag(story: Story, log_path: Path, export_dir: str) -> int:
+def rendered(dag_run: Any, task_id: str) -> dict[str, Any]:
+    """The task's arguments as rendered for the run: what the UI's Rendered Templates shows."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+
+    return RenderedTaskInstanceFields.get_templated_fields(dag_run.get_task_instance(task_id)) or {}
+
+
+def run_dag(story: Story, log_path: Path) -> int:
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
     try:
@@ -173,9 +182,7 @@ def run_dag(story: Story, log_path: Path, export_dir: str) -> int:
         sensor.poke_interval = POKE_INTERVAL_SECONDS
         watcher.start()
         try:
-            dag_run = dag.test(
-                run_conf={"export_location": Path(export_dir).as_uri(), "customers": CUSTOMERS}
-            )
+            dag_run = dag.test(run_conf={"customers": CUSTOMERS})
         finally:
             watcher.stop.set()
             watcher.join(timeout=5)
@@ -186,7 +193,12 @@ def run_dag(story: Story, log_path: Path, export_dir: str) -> int:
 
     story.say("What the tasks handed on (XCom)")
     list_id = xcom("add_contacts", "contact_list_id")
+    loaded = xcom("load_renewals_due") or {}
+    story.detail(f"load_renewals_due    export_uri={loaded.get('export_uri')}  <- named after the run")
     story.detail(f"create_contact_list  contact_list_id={xcom('create_contact_list', 'contact_list_id')}")
+    read = rendered(dag_run, "add_contacts").get("path")
+    same = "the file this run wrote" if read == loaded.get("export_uri") else "NOT the file this run wrote"
+    story.detail(f"add_contacts         read {read}  <- {same}")
     story.detail(
         f"add_contacts         rows_sent={xcom('add_contacts', 'rows_sent')} "
         f"count_before={xcom('add_contacts', 'count_before')} "
@@ -199,7 +211,7 @@ def run_dag(story: Story, log_path: Path, export_dir: str) -> int:
     story.detail(f"find_last_months_list {retire}")
     story.detail(f"report               {json.dumps(xcom('report'))}")
 
-    if dag_run.state != "success" or not list_id:
+    if dag_run.state != "success" or not list_id or read != loaded.get("export_uri"):
         story.say(f"The example DAG did not succeed: see {log_path}")
         return 1
     story.say("The list as the emulator now holds it")
@@ -232,9 +244,14 @@ def main() -> int:
             f"Connection koreai_default: host {connection['host']}, client id {connection['login']}, "
             "secret from the environment (never printed)"
         )
-        story.detail(f"Airflow's full log: {log_path}")
         with tempfile.TemporaryDirectory(prefix="koreai-exports-") as export_dir:
-            code = run_dag(story, log_path, export_dir)
+            os.environ["AIRFLOW_VAR_KOREAI_EXPORT_LOCATION"] = Path(export_dir).as_uri()
+            story.detail(
+                f"Variable koreai_export_location: {Path(export_dir).as_uri()} (where each run writes its "
+                "export; s3://... on workers that share no disk)"
+            )
+            story.detail(f"Airflow's full log: {log_path}")
+            code = run_dag(story, log_path)
     story.say(f"Emulator (pid {emulator.pid}) stopped. Airflow's full log: {log_path}")
     return code
 

@@ -1,15 +1,20 @@
 """``make e2e``: every example DAG in a real deployment, as a new user would run them.
 
 The four Airflow services and the emulator on loopback (:mod:`tests.helpers.deployment`), only the
-``koreai_default`` connection configured. Every example DAG is unpaused (which creates the scheduled runs,
-and the load DAG's run triggers the asset-scheduled DAG), then triggered twice through the REST API v2,
-in one order and then in the reverse order. When every run has ended:
+``koreai_default`` connection and the Variable ``koreai_export_location`` (set through the REST API, as a
+user would in the UI) configured. Every example DAG is unpaused (which creates the scheduled runs, and the
+load DAG's run triggers the asset-scheduled DAG), then triggered twice through the REST API v2, in one
+order and then in the reverse order. When every run has ended:
 
 * every run succeeded: manual, scheduled and asset-triggered;
 * at least one task was deferred and the triggerer ran its trigger (its reads reached the emulator);
 * no request drew a 429 from the emulator's 60 per minute: every task process and the triggerer took
   their slots from the shared budget in Redis;
 * the update tasks' XCom matches the emulator's state;
+* every refresh run, scheduled ones too, wrote its export under the Variable's location, in a file named
+  after its run id, and its upload read the URI its own export task pushed by XCom (the LocalExecutor's
+  task processes share one disk, so this is what the deployment can show of runs on separate workers:
+  a stale file of another run is never what a run reads);
 * no file under the deployment's logs holds the client secret or a JWT.
 
 A table of DAG, run, state and duration is printed. Not part of ``make test`` (marker ``e2e``).
@@ -55,6 +60,11 @@ RUNS_DEADLINE_SECONDS = 270
 INGESTION_DELAY_SECONDS = 15.0
 TERMINAL = {"success", "failed"}
 JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
+
+
+def run_file_part(run_id: str) -> str:
+    """The run id as the refresh example puts it in its export's name."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", run_id)
 
 
 def say(text: str) -> None:
@@ -148,6 +158,9 @@ def test_every_example_in_a_real_deployment(deployed: Deployment) -> None:
         120,
         "the example DAGs",
     )
+    # Configuration that scheduled runs see, set before unpausing creates them.
+    exports = deployed.home / "exports"
+    deployed.rest("POST", "/variables", json={"key": "koreai_export_location", "value": exports.as_uri()})
     for dag_id in DAG_IDS:
         deployed.rest("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
     say(f"unpaused {len(DAG_IDS)} example DAGs")
@@ -229,6 +242,25 @@ def test_every_example_in_a_real_deployment(deployed: Deployment) -> None:
     assert len(refresh_lists) == 1, "every refresh run reused its own list"
     (refresh_list,) = refresh_lists
     assert state[refresh_list]["totalRecordCount"] == 120, "re-runs added no duplicate"
+
+    # Each refresh run uploaded the export it wrote: named after the run, its URI passed by XCom.
+    refresh_runs = [run for run in runs if run["dag_id"] == "koreai_refresh_contact_list"]
+    uploaded = set()
+    for run in refresh_runs:
+        loaded = xcom(deployed, run, "load_renewals_due", "return_value")
+        export_uri = loaded["export_uri"]
+        run_id = run["dag_run_id"]
+        assert export_uri.startswith(exports.as_uri() + "/"), (run_id, export_uri)
+        assert export_uri.endswith(f"_{run_file_part(run_id)}.csv"), (run_id, export_uri)
+        upload = f"/dags/{run['dag_id']}/dagRuns/{run_id}/taskInstances/add_contacts"
+        read = deployed.rest("GET", upload)["rendered_fields"]["path"]
+        assert read == export_uri, f"{run_id}: add_contacts read {read}, its load wrote {export_uri}"
+        export = exports / export_uri.rsplit("/", 1)[1]
+        rows = len(export.read_text(encoding="utf-8").splitlines()) - 1  # less the header
+        assert rows == xcom(deployed, run, "add_contacts", "rows_sent") == loaded["rows"], run_id
+        uploaded.add(export_uri)
+    assert len(uploaded) == len(refresh_runs) >= 3, "one export per run: scheduled and both manual ones"
+    say(f"{len(refresh_runs)} refresh runs each uploaded the export it wrote (URI by XCom, named by run)")
 
     # No secret and no JWT in any log file of the deployment.
     secret = deployed.connection["password"]

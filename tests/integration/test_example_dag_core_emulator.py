@@ -41,6 +41,24 @@ def test_core_example_with_another_list_from_the_run_conf(emulator: EmulatorServ
     assert (stored["name"], stored["allowDuplicates"]) == ("Renewal Due - September 2025", True)
 
 
+def test_scheduled_runs_refresh_the_list_the_deployment_names(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run without conf, as the scheduler creates them, takes the list from the Airflow Variable."""
+    monkeypatch.setenv("AIRFLOW_VAR_KOREAI_RENEWALS_CONTACT_LIST_ID", "cl-demo-churn-risk")
+
+    dag_run = run_example_dag(DAG_ID, logical_date=pendulum.datetime(2025, 9, 2, tz="UTC"))
+
+    assert dag_run.state == "success"
+    assert xcom(dag_run, "update_contact_list", "contact_list_id") == "cl-demo-churn-risk"
+    stored = emulator.contact_list("cl-demo-churn-risk")
+    assert stored is not None
+    assert stored["name"] == "Renewal Due - September 2025"
+    default = emulator.contact_list("cl-demo-renewals-due")
+    assert default is not None
+    assert default["name"] != "Renewal Due - September 2025", "the emulator's default list is left alone"
+
+
 def test_unknown_list_fails_the_task_without_retries(emulator: EmulatorServer) -> None:
     dag_run = run_example_dag(
         DAG_ID,

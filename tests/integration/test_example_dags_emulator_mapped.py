@@ -3,6 +3,7 @@ emulator: one mapped task instance per contact list, each updating its own list.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pendulum
@@ -78,3 +79,19 @@ def test_transient_kore_errors_are_retried_by_the_hook(emulator: EmulatorServer)
     assert emulator.pending_faults() == []
     # Absorbed inside the hook's call: no task instance needed an Airflow retry.
     assert {ti.try_number for ti in dag_run.get_task_instances() if ti.task_id == TASK_ID} == {1}
+
+
+def test_scheduled_runs_refresh_the_lists_the_deployment_names(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run without conf, as the scheduler creates them, takes segment -> list from the Airflow Variable
+    (a JSON object); a segment it leaves out is not refreshed."""
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_KOREAI_SEGMENT_CONTACT_LISTS", json.dumps({"churn_risk": "cl-demo-renewals-due"})
+    )
+
+    dag_run = run_example_dag(DAG_ID, logical_date=LOGICAL_DATE)
+
+    assert dag_run.state == "success"
+    assert xcom(dag_run, "plan_segments") == [{**EXPECTED[1], "contact_list_id": "cl-demo-renewals-due"}]
+    assert [r["path"].rsplit("/", 1)[-1] for r in update_requests(emulator)] == ["cl-demo-renewals-due"]

@@ -4,7 +4,9 @@ the example's month arithmetic, which needs neither."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -56,11 +58,20 @@ def quick_polling(dag: Any) -> None:
     sensor.timeout = 30
 
 
-def run(tmp_path: Path, day: int, customers: int) -> Any:
+@pytest.fixture
+def exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The deployment's export location, set as a scheduled run sees it: the Airflow Variable
+    ``koreai_export_location`` (here from its ``AIRFLOW_VAR_`` environment variable)."""
+    folder = tmp_path / "exports"
+    monkeypatch.setenv("AIRFLOW_VAR_KOREAI_EXPORT_LOCATION", folder.as_uri())
+    return folder
+
+
+def run(day: int, customers: int) -> Any:
     return run_example_dag(
         DAG_ID,
         logical_date=pendulum.datetime(2025, 9, day, tz="UTC"),
-        run_conf={"export_location": tmp_path.as_uri(), "customers": customers},
+        run_conf={"customers": customers},
         tweak=quick_polling,
     )
 
@@ -77,8 +88,8 @@ def deleted_ids(emulator: EmulatorServer) -> list[str]:
 
 @pytest.mark.integration
 @pytest.mark.usefixtures("airflow_db")
-def test_refresh_creates_fills_and_waits(emulator: EmulatorServer, tmp_path: Path) -> None:
-    dag_run = run(tmp_path, 1, 2_345)
+def test_refresh_creates_fills_and_waits(emulator: EmulatorServer, exports: Path) -> None:
+    dag_run = run(1, 2_345)
 
     assert dag_run.state == "success"
     list_id = xcom(dag_run, "create_contact_list", "contact_list_id")
@@ -114,11 +125,11 @@ def test_refresh_creates_fills_and_waits(emulator: EmulatorServer, tmp_path: Pat
 
 @pytest.mark.integration
 @pytest.mark.usefixtures("airflow_db")
-def test_refresh_retires_last_months_list(emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_refresh_retires_last_months_list(emulator: EmulatorServer, exports: Path) -> None:
     last_month_id = KoreAIHook().create_contact_list(name=LAST_MONTH)["_id"]
     others = {item["_id"] for item in emulator.contact_lists()} - {last_month_id}
 
-    dag_run = run(tmp_path, 1, 40)
+    dag_run = run(1, 40)
 
     assert dag_run.state == "success"
     assert states(dag_run, RETIRE_TASKS) == ("success", "success")
@@ -134,9 +145,9 @@ def test_refresh_retires_last_months_list(emulator: EmulatorServer, tmp_path: Pa
 
 @pytest.mark.integration
 @pytest.mark.usefixtures("airflow_db")
-def test_rerunning_reuses_the_list(emulator: EmulatorServer, tmp_path: Path) -> None:
-    first = run(tmp_path, 2, 50)
-    second = run(tmp_path, 3, 50)
+def test_rerunning_reuses_the_list(emulator: EmulatorServer, exports: Path) -> None:
+    first = run(2, 50)
+    second = run(3, 50)
 
     assert (first.state, second.state) == ("success", "success")
     list_id = xcom(first, "create_contact_list", "contact_list_id")
@@ -146,3 +157,43 @@ def test_rerunning_reuses_the_list(emulator: EmulatorServer, tmp_path: Path) -> 
     assert emulator.contact_list(list_id)["totalRecordCount"] == 50  # type: ignore[index]
     creates = [r for r in emulator.recorded_requests() if r["route"] == "create_contact_list"]
     assert len(creates) == 1
+
+
+def data_rows(export: Path) -> list[list[str]]:
+    with export.open(newline="", encoding="utf-8") as lines:
+        return list(csv.reader(lines))[1:]
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("airflow_db")
+def test_each_run_uploads_the_export_it_wrote(emulator: EmulatorServer, exports: Path) -> None:
+    """Two runs of one month, one after the other: each writes a file named after its run, hands its URI
+    to the upload by XCom, and the upload sends exactly that file's rows. A file named by the month alone
+    would be overwritten by the second run (or, on workers that share no disk, read stale by it)."""
+    first = run(2, 30)
+    second = run(3, 70)
+
+    assert (first.state, second.state) == ("success", "success")
+    assert first.run_id != second.run_id
+    uris = []
+    for dag_run, rows in ((first, 30), (second, 70)):
+        loaded = xcom(dag_run, "load_renewals_due")
+        export = exports / f"renewals_due_2025_09_{re.sub(r'[^A-Za-z0-9._-]', '_', dag_run.run_id)}.csv"
+        assert loaded["export_uri"] == export.as_uri(), "named after the run, under the Variable's location"
+        assert loaded["export_conn_id"] is None
+        # The file is still the one this run wrote: the other run neither overwrote nor replaced it.
+        assert len(data_rows(export)) == rows
+        assert xcom(dag_run, "add_contacts", "rows_sent") == rows
+        uris.append(loaded["export_uri"])
+    assert uris[0] != uris[1]
+    assert sorted(path.name for path in exports.iterdir()) == sorted(uri.rsplit("/", 1)[1] for uri in uris)
+
+    # What the list received, in order: the first run's 30 rows, then the second run's 70.
+    adds = [r for r in emulator.recorded_requests() if r["route"] == "add_contacts"]
+    sent = [[contact["phoneNumber"] for contact in r["body"]["data"]] for r in adds]
+    assert sent == [
+        [f"+1555{n:07d}" for n in range(30)],
+        [f"+1555{n:07d}" for n in range(70)],
+    ]
+    list_id = xcom(second, "add_contacts", "contact_list_id")
+    assert emulator.contact_list(list_id)["totalRecordCount"] == 70  # type: ignore[index]
