@@ -99,12 +99,14 @@ def contact_file(path: Any, *, conn_id: str | None = None, file_format: str | No
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
     if isinstance(path, str) and "://" in path:
+        written = path
         try:
             path = ObjectStoragePath(path, conn_id=conn_id or None)
         except (ValueError, ImportError) as error:  # no filesystem for the scheme, a malformed URI
-            raise KoreAIValidationError("path", f"{path!r} cannot be opened: {error}") from None
+            raise KoreAIValidationError("path", f"{written!r} cannot be opened: {error}") from None
+        return _stored_file(path, file_format, written)
     if isinstance(path, ObjectStoragePath):
-        return _stored_file(path, file_format)
+        return _stored_file(path, file_format, str(path))
     if not isinstance(path, str | os.PathLike) or not os.fspath(path).strip():
         raise KoreAIValidationError(
             "path", f"must be a file path, an object-storage URI or an ObjectStoragePath, got {path!r}"
@@ -120,13 +122,15 @@ def contact_file(path: Any, *, conn_id: str | None = None, file_format: str | No
     return ContactFile.local(location, kind=kind)
 
 
-def _stored_file(store: Any, file_format: str | None) -> ContactFile:
+def _stored_file(store: Any, file_format: str | None, written: str) -> ContactFile:
+    """``written``: the path as the DAG gave it, as messages quote it (universal-pathlib 0.2, on Airflow
+    3.0, spells an unknown scheme's URI ``scheme:///...``)."""
     location = str(store)
     kind = _file_kind(location, file_format)
     try:
         found = store.is_file()
     except (ValueError, ImportError) as error:  # Airflow 3.0 finds no filesystem only here
-        raise KoreAIValidationError("path", f"{location!r} cannot be opened: {error}") from None
+        raise KoreAIValidationError("path", f"{written!r} cannot be opened: {error}") from None
     if not found:
         raise KoreAIValidationError("path", f"{location!r} is not a file in its object store")
     return ContactFile(
