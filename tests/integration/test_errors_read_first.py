@@ -159,5 +159,5 @@ def test_a_task_fails_for_good_on_a_host_that_does_not_resolve(
     )
 
     with pytest.raises(AirflowFailException, match="name not resolved"):
-        operator.execute({"ti": None})  # type: ignore[arg-type]
+        operator.execute({"ti": None})  # type: ignore[typeddict-item]
     assert len(unknown_host) == 1
