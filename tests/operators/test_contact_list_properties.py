@@ -187,7 +187,7 @@ def test_execute_sends_one_well_formed_put_or_fails_naming_the_field(
         event(f"failed: {len(cause.fields)} field(s)")
         # Templated mistakes are refused when the task runs, every one of them at once.
         assert set(cause.fields) == invalid, (cause.fields, invalid)
-        assert all(f"Invalid {field!r}" in str(failure) for field in cause.fields)
+        assert all(field in str(failure) for field in cause.fields)
         assert mocker.call_count == 0
         ti.xcom_push.assert_not_called()
         return
