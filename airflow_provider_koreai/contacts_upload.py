@@ -25,7 +25,6 @@ by their place and say why they were refused, never what they hold.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,8 +44,6 @@ from airflow_provider_koreai.contacts import (
     RenderedRecords,
     Row,
     TooManyRejectedRows,
-    check_column_map,
-    file_kind,
     iter_rows,
 )
 from airflow_provider_koreai.exceptions import KoreAIPartialUploadError, KoreAIValidationError
@@ -59,33 +56,11 @@ __all__ = ["CheckReport", "ContactUpload", "UploadProgress", "contact_file", "li
 def parse_records(value: Any) -> Sequence[Any]:
     """The records of ``records``: a list of mappings as given, or parsed from the text a template renders
     (a JSON array, or a Python literal list); a :class:`~airflow_provider_koreai.contacts.RenderedRecords`
-    is unwrapped first. The items are checked one by one later, as rows."""
+    is unwrapped first. The rule is :func:`~airflow_provider_koreai.validation.contact_records`; the items
+    are checked one by one later, as rows."""
     if isinstance(value, RenderedRecords):
         value = value.value
-    if isinstance(value, str):
-        value = _records_from_text(value.strip())
-    if isinstance(value, Mapping):
-        raise KoreAIValidationError("records", "must be a list of records, got a single mapping")
-    if value is None or isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise KoreAIValidationError("records", f"must be a list of records, got {type(value).__name__}")
-    return value if isinstance(value, Sequence) else list(value)
-
-
-def _records_from_text(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    import ast
-
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise KoreAIValidationError(
-            "records",
-            # Length only: the text is contact data, and this error is logged.
-            f"is text ({len(text)} characters) that is neither a JSON array nor a Python list",
-        ) from None
+    return validation.contact_records(value)
 
 
 def contact_file(path: Any, *, conn_id: str | None = None, file_format: str | None = None) -> ContactFile:
@@ -107,10 +82,8 @@ def contact_file(path: Any, *, conn_id: str | None = None, file_format: str | No
         return _stored_file(path, file_format, written)
     if isinstance(path, ObjectStoragePath):
         return _stored_file(path, file_format, str(path))
-    if not isinstance(path, str | os.PathLike) or not os.fspath(path).strip():
-        raise KoreAIValidationError(
-            "path", f"must be a file path, an object-storage URI or an ObjectStoragePath, got {path!r}"
-        )
+    # What a DAG parse checks already for a literal path: its type and its format.
+    validation.contact_file_path(path, "path", file_format=file_format)
     location = os.fspath(path)
     kind = _file_kind(location, file_format)
     if not os.path.isfile(location):
@@ -142,12 +115,7 @@ def _stored_file(store: Any, file_format: str | None, written: str) -> ContactFi
 
 
 def _file_kind(location: str, file_format: str | None) -> FileKind:
-    if file_format:
-        return cast(FileKind, file_format)
-    try:
-        return file_kind(location)
-    except ContactFileError as error:
-        raise KoreAIValidationError("path", str(error)) from None
+    return cast(FileKind, validation.contact_file_kind(location, file_format))
 
 
 def lineage_name(location: str) -> tuple[str, str]:
@@ -216,20 +184,19 @@ class ContactUpload:
         column_map: Any = None,
         max_invalid_rows: Any = 0,
     ) -> ContactUpload:
-        """An upload from ``AddContactsOperator``'s rendered arguments, each checked (in this order:
-        ``max_invalid_rows``, ``column_map``, then ``path`` if given, else ``records``) before anything is
-        read or sent."""
-        limit = validation.whole_number(max_invalid_rows, "max_invalid_rows")
-        try:
-            renames = check_column_map(column_map)
-        except ValueError as error:
-            raise KoreAIValidationError("column_map", str(error)) from None
+        """An upload from ``AddContactsOperator``'s rendered arguments, checked before anything is read
+        or sent: ``max_invalid_rows``, ``column_map``, then ``path`` if given, else ``records``, every
+        refusal at once (:class:`~airflow_provider_koreai.exceptions.KoreAIInvalidArgumentsError`)."""
+        refusals = validation.Refusals()
+        limit = refusals.check(validation.whole_number, max_invalid_rows, "max_invalid_rows")
+        renames = refusals.check(validation.column_map, column_map)
         source = (
-            contact_file(path, conn_id=path_conn_id, file_format=file_format)
+            refusals.check(contact_file, path, conn_id=path_conn_id, file_format=file_format)
             if path is not None
-            else parse_records(records)
+            else refusals.check(parse_records, records)
         )
-        return cls(list_name, source, column_map=renames, max_invalid_rows=limit)
+        refusals.raise_all()  # so none of them is None below
+        return cls(list_name, cast(Any, source), column_map=renames, max_invalid_rows=cast(int, limit))
 
     @property
     def field(self) -> str:

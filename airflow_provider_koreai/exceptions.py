@@ -21,7 +21,9 @@ code, and nothing from the request headers.
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import AirflowException
+from collections.abc import Sequence
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 
 class KoreAIError(AirflowException):
@@ -55,6 +57,43 @@ class KoreAIValidationError(KoreAIError, ValueError):
         self.field = field
         self.problem = problem
         super().__init__(f"Invalid {field!r}: {problem}")
+
+
+class KoreAIInvalidArgumentsError(KoreAIValidationError, AirflowFailException):
+    """Every argument of a task that was refused, at once, each named with its fix.
+
+    Raised by a Kore.ai operator's or sensor's constructor, so that the DAG shows one import error
+    listing every literal mistake, and when the task runs, for the values templates rendered, before any
+    request. It is a ``KoreAIValidationError`` whose :attr:`field` and :attr:`problem` are the first
+    refusal's; :attr:`problems` holds them all, :attr:`fields` their arguments. It is also an
+    ``AirflowFailException``: raised while a mapped task is built from its expanded values, it fails
+    the task for good, as no task retry can fix an argument.
+
+    :param problems: the refusals, in the order of the arguments.
+    :param task_id: the task whose arguments they are, named in the message.
+    """
+
+    def __init__(self, problems: Sequence[KoreAIValidationError], *, task_id: str | None = None) -> None:
+        if not problems:
+            raise ValueError("KoreAIInvalidArgumentsError needs at least one refusal")
+        self.problems: tuple[KoreAIValidationError, ...] = tuple(problems)
+        self.task_id = task_id
+        first = self.problems[0]
+        super().__init__(first.field, first.problem)
+        if len(self.problems) == 1:
+            text = f"{first} (task {task_id!r})" if task_id else str(first)
+        else:
+            task = f" of task {task_id!r}" if task_id else ""
+            fields = ", ".join(repr(field) for field in self.fields)
+            text = f"{len(self.problems)} invalid arguments{task} ({fields}); fix each:" + "".join(
+                f"\n- {problem}" for problem in self.problems
+            )
+        self.args = (text,)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The refused arguments, in order."""
+        return tuple(problem.field for problem in self.problems)
 
 
 def short_endpoint(endpoint: str) -> str:

@@ -17,6 +17,11 @@ is a named parameter:
 * a connection extra (:func:`extra`): also numbers as text with a decimal point (``"30.0"``) and
   ``yes``/``no``/``1``/``0`` (:data:`CONNECTION_BOOLEAN_WORDS`), as forms, JSON and URIs deliver them.
 
+Several arguments are checked at once with :class:`Refusals`, which raises every refusal in one
+:class:`~airflow_provider_koreai.exceptions.KoreAIInvalidArgumentsError`: an operator's constructor checks its literal arguments that way
+when the DAG is parsed (:func:`is_literal`, :class:`TemplateRendering`), and its rendered ones when the
+task runs.
+
 pydantic is not used: its lax booleans take ``on``/``off``/``t``/``f``/``y``/``n`` and the integers 0
 and 1, wider than either side here, and its messages would need translating to ours.
 """
@@ -24,9 +29,10 @@ and 1, wider than either side here, and its messages would need translating to o
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from airflow_provider_koreai.defaults import (
     BOOLEAN,
@@ -35,7 +41,12 @@ from airflow_provider_koreai.defaults import (
     SECONDS,
     WHOLE_NUMBER,
 )
-from airflow_provider_koreai.exceptions import KoreAIValidationError
+from airflow_provider_koreai.exceptions import KoreAIInvalidArgumentsError, KoreAIValidationError
+
+T = TypeVar("T")
+#: The shape of an argument's rule: ``rule(value, field)`` returns the value checked, or raises
+#: :class:`~airflow_provider_koreai.exceptions.KoreAIValidationError` naming ``field``.
+Rule = Callable[[Any, str], Any]
 
 #: Kore.ai's documented limits for contact lists.
 MAX_NAME_LENGTH = 48
@@ -152,6 +163,104 @@ def contact_list_id(value: Any, field: str = "contact_list_id") -> str:
 
 def source(value: Any, field: str = "source") -> str:
     return require_text(field, value, max_length=MAX_NAME_LENGTH)
+
+
+def connection_id(value: Any, field: str = "koreai_conn_id") -> str:
+    """The id of an Airflow connection: a non-blank string (whether it exists is known only when the
+    task reads it: a DAG parse never looks connections up)."""
+    if not isinstance(value, str) or not value.strip():
+        raise KoreAIValidationError(
+            field, f"must be the id of an Airflow connection, a non-empty string, got {describe(value)}"
+        )
+    return value
+
+
+def optional_connection_id(value: Any, field: str) -> str | None:
+    """``None`` or ``""`` (what a template renders for "none": the default connection), or a connection id."""
+    return None if value is None or value == "" else connection_id(value, field)
+
+
+def optional(rule: Rule) -> Rule:
+    """``rule``, letting ``None`` through (an argument whose default is ``None``)."""
+    return lambda value, field: None if value is None else rule(value, field)
+
+
+# -- where AddContactsOperator's contacts come from: records, a file, column renames ------------------
+# The rules of a file's format and of column renames live in the contact reader
+# (:mod:`airflow_provider_koreai.contacts`, standard library only); these functions name the argument,
+# and import the reader only when a value is there to check.
+
+
+def contact_records(value: Any, field: str = "records") -> Sequence[Any]:
+    """Contact records as given: a list (or any iterable that is not text or a mapping), or the text a
+    template renders for one (a JSON array, or the Python ``repr`` of a list, what Jinja renders without
+    ``render_template_as_native_obj``). The records themselves are checked one by one later, as rows: an
+    invalid row counts against ``max_invalid_rows``."""
+    if isinstance(value, str):
+        value = _records_from_text(value.strip(), field)
+    if isinstance(value, Mapping):
+        raise KoreAIValidationError(field, "must be a list of records, got a single mapping")
+    if value is None or isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise KoreAIValidationError(field, f"must be a list of records, got {type(value).__name__}")
+    return value if isinstance(value, Sequence) else list(value)
+
+
+def _records_from_text(text: str, field: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise KoreAIValidationError(
+            field,
+            # Length only: the text is contact data, and this error is logged.
+            f"is text ({len(text)} characters) that is neither a JSON array nor a Python list",
+        ) from None
+
+
+def contact_file_kind(location: str, file_format: str | None, field: str = "path") -> str:
+    """The format of the contacts file at ``location``: ``file_format`` when given, else its suffix's
+    (``.csv``, ``.jsonl``/``.ndjson``, optionally followed by ``.gz``)."""
+    if file_format:
+        return file_format
+    from airflow_provider_koreai.contacts import ContactFileError, file_kind
+
+    try:
+        return file_kind(location)
+    except ContactFileError as error:
+        raise KoreAIValidationError(field, str(error)) from None
+
+
+def contact_file_path(value: Any, field: str = "path", *, file_format: str | None = None) -> Any:
+    """A contacts file as the DAG names it, before anything is opened: a local path or an object-storage
+    URI, whose format is known (``file_format``, else its suffix). Whether it exists is known only on the
+    worker, when the task runs (an ``ObjectStoragePath`` is checked then too, through its store)."""
+    if not isinstance(value, str | os.PathLike) or not str(value).strip():
+        raise KoreAIValidationError(
+            field,
+            f"must be a file path, an object-storage URI or an ObjectStoragePath, got {describe(value)}",
+        )
+    contact_file_kind(str(value), file_format, field)
+    return value
+
+
+def column_map(value: Any, field: str = "column_map") -> dict[str, str]:
+    """``None`` (no renames) or a mapping of source column to Kore.ai column: non-empty names, no two
+    sources renamed to the same column."""
+    if value is None:
+        return {}
+    from airflow_provider_koreai.contacts import check_column_map
+
+    try:
+        return check_column_map(value)
+    except ValueError as error:
+        raise KoreAIValidationError(field, str(error)) from None
 
 
 def _number_text(value: str, *, decimal_point: bool) -> float | None:
@@ -371,3 +480,130 @@ def hook_params(value: Any, field: str = "hook_params") -> dict[str, Any]:
             field, f"has unknown keys {unknown}; KoreAIHook takes {', '.join(sorted(HOOK_PARAMS))}"
         )
     return {key: HOOK_PARAMS[key](item, f"{field}[{key!r}]") for key, item in value.items()}
+
+
+# -- several arguments at once: a task's arguments when the DAG is parsed, and again when it runs ----------
+
+#: What opens a template in Jinja's default syntax (``{{ ... }}``, ``{% ... %}``, ``{# ... #}``).
+TEMPLATE_MARKERS: tuple[str, ...] = ("{{", "{%", "{#")
+_JINJA_MARKER_OPTIONS = (
+    ("variable_start_string", "{{"),
+    ("block_start_string", "{%"),
+    ("comment_start_string", "{#"),
+    ("line_statement_prefix", None),
+    ("line_comment_prefix", None),
+)
+_NEWLINE = re.compile(r"(\r\n|\r|\n)")
+
+
+def is_literal(value: Any, markers: Sequence[str] = TEMPLATE_MARKERS) -> bool:
+    """Whether ``value``, given to a templated argument, is known when the DAG is parsed, so that it can
+    be checked then: text without a template (none of ``markers``), numbers, booleans, ``None``, bytes,
+    paths without a template, and lists, tuples, sets and dicts (their values: Airflow renders no key)
+    of those.
+
+    Anything else is resolved or rendered by Airflow when the task runs (an ``XComArg``, a mapped task
+    group's ``MappedArgument``, a ``LiteralValue``, an ``ObjectStoragePath``, an object with template
+    fields of its own...) and is checked then, like a template.
+    """
+    if isinstance(value, str):
+        return not any(marker in value for marker in markers)
+    if value is None or isinstance(value, bool | int | float | bytes):
+        return True
+    if isinstance(value, dict):
+        return all(is_literal(item, markers) for item in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(is_literal(item, markers) for item in value)
+    if isinstance(value, os.PathLike):
+        return is_literal(str(value), markers)
+    return False
+
+
+class TemplateRendering:
+    """How a DAG renders its tasks' templated arguments, so that a literal one is checked when the DAG
+    is parsed as the task will receive it.
+
+    Airflow renders every string of a templated argument with Jinja, template or not; Jinja normalizes
+    its line breaks and drops one trailing line break, and a DAG with ``render_template_as_native_obj``
+    turns text that spells a Python literal into that value (``"12"`` into ``12``).
+
+    :param jinja_environment_kwargs: the DAG's (its delimiters, ``keep_trailing_newline``...).
+    :param native: the DAG's ``render_template_as_native_obj``.
+    """
+
+    def __init__(self, jinja_environment_kwargs: Mapping[str, Any] | None = None, *, native: bool = False):
+        options = jinja_environment_kwargs or {}
+        found = (options.get(option, default) for option, default in _JINJA_MARKER_OPTIONS)
+        #: What opens a template: the DAG's own delimiters and line prefixes, else Jinja's.
+        self.markers = tuple(marker for marker in found if isinstance(marker, str) and marker)
+        self.keep_trailing_newline = bool(options.get("keep_trailing_newline", False))
+        self.newline_sequence = str(options.get("newline_sequence", "\n"))
+        self.native = native
+
+    @classmethod
+    def of(cls, dag: Any) -> TemplateRendering:
+        """The rendering of ``dag`` (a DAG, or ``None`` for a task outside any DAG: Jinja's defaults)."""
+        if dag is None:
+            return cls()
+        return cls(
+            getattr(dag, "jinja_environment_kwargs", None),
+            native=bool(getattr(dag, "render_template_as_native_obj", False)),
+        )
+
+    def is_literal(self, value: Any) -> bool:
+        """:func:`is_literal` with this DAG's delimiters."""
+        return is_literal(value, self.markers)
+
+    def rendered(self, value: Any) -> Any:
+        """A literal as the task receives it once rendered (text changes; other values do not)."""
+        if not isinstance(value, str):
+            return value
+        text = value
+        if "\r" in text or "\n" in text:
+            lines = _NEWLINE.split(text)[::2]
+            if not self.keep_trailing_newline and lines[-1] == "":
+                del lines[-1]
+            text = self.newline_sequence.join(lines)
+        if self.native:
+            from jinja2.nativetypes import native_concat
+
+            return native_concat([text])
+        return text
+
+
+class Refusals:
+    """A collector of refusals: run several rules, then raise every refusal at once.
+
+    ::
+
+        refusals = Refusals()
+        name = refusals.check(contact_list_name, value, "name")
+        flag = refusals.check(parse_bool, other, "allow_duplicates")
+        refusals.raise_all(task_id)  # one KoreAIInvalidArgumentsError naming both, if both are bad
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[KoreAIValidationError] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def check(self, rule: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """``rule(*args, **kwargs)``; its refusal (or refusals) kept instead of raised, and ``None``
+        returned for it."""
+        try:
+            return rule(*args, **kwargs)
+        except KoreAIInvalidArgumentsError as error:
+            self.problems.extend(error.problems)
+        except KoreAIValidationError as error:
+            self.problems.append(error)
+        return None
+
+    def add(self, field: str, problem: str) -> None:
+        """A refusal found by the caller (a rule between two arguments)."""
+        self.problems.append(KoreAIValidationError(field, problem))
+
+    def raise_all(self, task_id: str | None = None) -> None:
+        """Raise :class:`KoreAIInvalidArgumentsError` with every refusal kept, if there is any."""
+        if self.problems:
+            raise KoreAIInvalidArgumentsError(self.problems, task_id=task_id)

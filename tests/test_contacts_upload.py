@@ -23,6 +23,7 @@ from airflow_provider_koreai.contacts_upload import (
     parse_records,
 )
 from airflow_provider_koreai.exceptions import (
+    KoreAIInvalidArgumentsError,
     KoreAIPartialUploadError,
     KoreAIRequestRejectedError,
     KoreAIValidationError,
@@ -191,10 +192,7 @@ def test_the_arguments_name_the_source_and_what_was_read(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("arguments", "field"),
     [
-        # Checked in order: max_invalid_rows, column_map, then the source.
-        ({"max_invalid_rows": -1, "column_map": "phone", "records": "x"}, "max_invalid_rows"),
         ({"max_invalid_rows": "many"}, "max_invalid_rows"),
-        ({"column_map": "phone", "records": "x"}, "column_map"),
         ({"column_map": {"phone": ""}}, "column_map"),
         ({"column_map": {"phone": "phoneNumber", "mobile": "phoneNumber"}}, "column_map"),
         ({"records": "x"}, "records"),
@@ -202,8 +200,16 @@ def test_the_arguments_name_the_source_and_what_was_read(tmp_path: Path) -> None
     ],
 )
 def test_each_argument_is_refused_by_name(arguments: dict[str, Any], field: str) -> None:
-    with refused(field, ""):
+    with pytest.raises(KoreAIValidationError) as caught:
         ContactUpload.from_arguments(LIST, **{"records": RECORDS, **arguments})
+    assert caught.value.field == field
+    assert f"'{field}'" in str(caught.value)
+
+
+def test_every_bad_argument_is_refused_at_once_in_their_order() -> None:
+    with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+        ContactUpload.from_arguments(LIST, max_invalid_rows=-1, column_map="phone", records="x")
+    assert caught.value.fields == ("max_invalid_rows", "column_map", "records")
 
 
 # -- pass 1: the check ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ hook, trigger, connection reader) test only that they call them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
@@ -94,6 +95,17 @@ ACCEPTED: list[tuple[Rule, Any, Any]] = [
     (v.contact_list_id, "cl-1a2b", "cl-1a2b"),
     (v.contact_list_id, "cl-1.2", "cl-1.2"),
     (mode, "skip", "skip"),
+    (v.connection_id, "koreai_eu", "koreai_eu"),
+    (v.optional_connection_id, "", None),
+    (v.optional_connection_id, "aws_exports", "aws_exports"),
+    (v.optional(v.settle_polls), None, None),
+    (v.optional(v.settle_polls), 2, 2),
+    (v.column_map, None, {}),
+    (v.column_map, {" phone ": "phoneNumber"}, {"phone": "phoneNumber"}),
+    (v.contact_records, "[]", []),
+    (v.contact_records, [{"phoneNumber": "+1"}], [{"phoneNumber": "+1"}]),
+    (v.contact_file_path, "exports/renewals.CSV.gz", "exports/renewals.CSV.gz"),
+    (v.contact_file_path, "s3://exports/renewals.ndjson", "s3://exports/renewals.ndjson"),
 ]
 
 REFUSED: list[tuple[Rule, Any, str]] = [
@@ -161,6 +173,19 @@ REFUSED: list[tuple[Rule, Any, str]] = [
     (v.contact_list_id, "cl-1\x00", "control characters"),
     (mode, "update", "must be one of 'skip', 'fail', got 'update'"),
     (mode, None, "must be one of"),
+    (v.connection_id, "", "the id of an Airflow connection"),
+    (v.connection_id, " ", "non-empty string"),
+    (v.connection_id, None, "got None"),
+    (v.optional_connection_id, 5, "the id of an Airflow connection"),
+    (v.optional(v.settle_polls), 0, "at least 1"),
+    (v.column_map, "phone", "must be a mapping of source column to Kore.ai column"),
+    (v.column_map, {"phone": ""}, "the target of 'phone' must be a non-empty string"),
+    (v.contact_records, {"phoneNumber": "+1"}, "got a single mapping"),
+    (v.contact_records, "not a list", "neither a JSON array nor a Python list"),
+    (v.contact_records, 7, "must be a list of records, got int"),
+    (v.contact_file_path, "exports/renewals.xlsx", "none of the supported extensions"),
+    (v.contact_file_path, " ", "must be a file path, an object-storage URI or an ObjectStoragePath"),
+    (v.contact_file_path, 7, "must be a file path"),
 ]
 
 
@@ -270,3 +295,151 @@ def test_hook_params_refused_naming_the_key(params: Any, field: str, problem: st
         v.hook_params(params)
     assert caught.value.field == field
     assert problem in caught.value.problem
+
+
+def test_a_named_format_overrides_the_files_suffix() -> None:
+    assert v.contact_file_path("exports/renewals.data", file_format="csv") == "exports/renewals.data"
+
+
+# -- several arguments at once: what is a literal, how a DAG renders it, every refusal in one error -------
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        ("Renewals", True),
+        ("{ not a template }", True),
+        ("Renewals {{ ds }}", False),
+        ("{% if params.x %}x{% endif %}", False),
+        ("Renewals{# a comment #}", False),
+        (None, True),
+        (12, True),
+        (1.5, True),
+        (True, True),
+        (b"cl-1", True),
+        (PurePosixPath("/exports/renewals.csv"), True),
+        (PurePosixPath("/exports/{{ ds }}.csv"), False),
+        (["a", {"k": ("v", 1)}], True),
+        (["a", "{{ params.b }}"], False),
+        ({"{{ not rendered }}": "phoneNumber"}, True),  # Airflow renders a dict's values, not its keys
+        ({"phone": "{{ params.column }}"}, False),
+        ({"a"}, True),
+        (object(), False),  # anything else may be resolved by Airflow: checked when the task runs
+    ],
+)
+def test_what_is_a_literal(value: Any, literal: bool) -> None:
+    assert v.is_literal(value) is literal
+
+
+def test_an_xcomarg_is_not_a_literal() -> None:
+    from airflow.sdk import DAG, task
+
+    @task
+    def export() -> str:
+        return "cl-1"
+
+    with DAG("koreai_literal", schedule=None):
+        exported = export()
+    assert not v.is_literal(exported)
+    assert not v.is_literal([exported])
+
+
+def test_a_dag_with_its_own_delimiters_marks_its_templates_with_them() -> None:
+    rendering = v.TemplateRendering(
+        {"variable_start_string": "[[", "variable_end_string": "]]", "line_statement_prefix": "%%"}
+    )
+    assert rendering.markers == ("[[", "{%", "{#", "%%")
+    assert not rendering.is_literal("Renewals [[ ds ]]")
+    assert not rendering.is_literal("%% if x")
+    assert rendering.is_literal("Renewals {{ ds }}")
+
+
+@pytest.mark.parametrize(
+    ("value", "jinja_environment_kwargs", "native"),
+    [
+        ("Renewals", None, False),
+        ("Renewals\n", None, False),
+        ("Renewals\n\n", None, False),
+        ("a\r\nb\rc", None, False),
+        ("\n", None, False),
+        ("Renewals\n", {"keep_trailing_newline": True}, False),
+        ("a\nb", {"newline_sequence": "\r\n"}, False),
+        ("12", None, True),
+        ("True\n", None, True),
+        ("Renewals", None, True),
+        ("'quoted'", None, True),
+        (12, None, False),
+    ],
+)
+def test_a_literal_is_checked_as_airflow_renders_it(
+    value: Any, jinja_environment_kwargs: dict[str, Any] | None, native: bool
+) -> None:
+    """The oracle is Airflow's own rendering, in a DAG with these settings."""
+    from airflow.sdk import DAG, BaseOperator
+
+    with DAG(
+        "koreai_rendering",
+        schedule=None,
+        jinja_environment_kwargs=jinja_environment_kwargs,
+        render_template_as_native_obj=native,
+    ) as dag:
+        task = BaseOperator(task_id="t")
+    rendered = task.render_template(value, {"params": {}}, dag.get_template_env())
+    checked = v.TemplateRendering.of(dag).rendered(value)
+    assert checked == rendered
+    assert type(checked) is type(rendered)
+
+
+def test_refusals_are_raised_together_in_the_order_they_were_found() -> None:
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    refusals = v.Refusals()
+    assert refusals.check(v.contact_list_name, "Renewals", "name") == "Renewals"
+    assert refusals.check(v.contact_list_name, "x" * 74, "name") is None
+    assert refusals.check(v.parse_bool, "maybe", "allow_duplicates") is None
+    with pytest.raises(v.KoreAIInvalidArgumentsError) as caught:
+        refusals.raise_all("update_list")
+
+    error = caught.value
+    assert isinstance(error, KoreAIValidationError), "callers catching one refusal catch these too"
+    assert isinstance(error, AirflowFailException), "no task retry can fix an argument"
+    assert (error.field, error.fields) == ("name", ("name", "allow_duplicates"))
+    assert [problem.field for problem in error.problems] == ["name", "allow_duplicates"]
+    text = str(error)
+    assert text.splitlines()[0] == (
+        "2 invalid arguments of task 'update_list' ('name', 'allow_duplicates'); fix each:"
+    )
+    assert "74 characters" in text
+    assert "'maybe'" in text
+
+
+def test_one_refusal_reads_as_itself_naming_the_task() -> None:
+    refusals = v.Refusals()
+    refusals.check(v.strict_bool, "yes", "missing_ok")
+    with pytest.raises(v.KoreAIInvalidArgumentsError) as caught:
+        refusals.raise_all("delete_list")
+    assert caught.value.fields == ("missing_ok",)
+    assert "'missing_ok'" in str(caught.value)
+    assert str(caught.value).endswith("(task 'delete_list')")
+
+
+def test_the_refusals_of_a_check_that_collects_its_own_are_kept_one_by_one() -> None:
+    def two_at_once(value: Any) -> None:
+        inner = v.Refusals()
+        inner.check(v.whole_number, value, "max_invalid_rows")
+        inner.check(v.column_map, value, "column_map")
+        inner.raise_all()
+
+    refusals = v.Refusals()
+    refusals.check(two_at_once, "many")
+    refusals.add("records/path", "pass exactly one of them")
+    with pytest.raises(v.KoreAIInvalidArgumentsError) as caught:
+        refusals.raise_all()
+    assert caught.value.fields == ("max_invalid_rows", "column_map", "records/path")
+
+
+def test_no_refusal_raises_nothing() -> None:
+    refusals = v.Refusals()
+    refusals.check(v.contact_list_id, "cl-1")
+    refusals.raise_all("t")
+    assert not refusals

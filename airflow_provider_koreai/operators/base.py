@@ -12,7 +12,8 @@ dependency-free modules; the hook loads when a task first uses it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -20,10 +21,11 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperat
 
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.defaults import DEFAULT_CONN_ID, KOREAI_UI_COLOR
-from airflow_provider_koreai.exceptions import KoreAIError
+from airflow_provider_koreai.exceptions import KoreAIError, KoreAIInvalidArgumentsError
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+    from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
 
@@ -50,7 +52,121 @@ class KoreAIHookMixin:
         return KoreAIHook(koreai_conn_id=self.koreai_conn_id, **self.hook_params)
 
 
-class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
+class KoreAIArgumentsMixin:
+    """Every argument of a Kore.ai task checked as early as it can be, every refusal at once.
+
+    * **When the DAG is parsed** (the constructor, :meth:`check_arguments`): each argument that is not
+      templated, and each templated argument given as a literal (:func:`~airflow_provider_koreai.
+      validation.is_literal`: no ``{{``/``{%``, no ``XComArg`` or anything else Airflow resolves later).
+      Every refusal is named, with its fix, in one
+      :class:`~airflow_provider_koreai.exceptions.KoreAIInvalidArgumentsError`: the DAG's import error.
+      ``partial()`` checks the arguments it is given the same way; the expanded ones are checked when
+      each mapped task is built from them, before it runs.
+    * **When the task runs** (:meth:`checked_arguments`): every templated argument as rendered, every
+      refusal at once again, before any request.
+
+    A subclass lists its rules in :meth:`argument_rules` and calls :meth:`check_arguments` at the end of
+    its ``__init__``. The rules themselves live in :mod:`~airflow_provider_koreai.validation`.
+    """
+
+    template_fields: Sequence[str]
+    task_id: str
+    koreai_conn_id: str
+    hook_params: dict[str, Any]
+    if TYPE_CHECKING:
+        dag: Any
+
+        def has_dag(self) -> bool: ...
+
+    @classmethod
+    def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
+        """Each checked argument's rule, by argument name, in the order errors list them.
+
+        :param arguments: the arguments given (by ``__init__``, ``partial()``, or the task's attributes
+            when it runs), for a rule that depends on another argument (``path`` on ``file_format``).
+        """
+        return {"koreai_conn_id": validation.connection_id, "hook_params": validation.hook_params}
+
+    @classmethod
+    def check_between_arguments(
+        cls, arguments: Mapping[str, Any], refusals: validation.Refusals, *, complete: bool
+    ) -> None:
+        """Rules between arguments (exactly one of ``records`` and ``path``), added to ``refusals``.
+
+        :param complete: ``False`` for ``partial()``, whose missing arguments may be expanded later.
+        """
+
+    @classmethod
+    def _given_arguments_checked(
+        cls, arguments: Mapping[str, Any], rendering: validation.TemplateRendering, *, complete: bool
+    ) -> tuple[dict[str, Any], validation.Refusals]:
+        refusals = validation.Refusals()
+        checked: dict[str, Any] = {}
+        for field, rule in cls.argument_rules(arguments).items():
+            if field not in arguments:
+                continue
+            value = arguments[field]
+            if field in cls.template_fields:
+                if not rendering.is_literal(value):
+                    continue  # rendered when the task runs, and checked then
+                value = rendering.rendered(value)
+            checked[field] = refusals.check(rule, value, field)
+        cls.check_between_arguments(arguments, refusals, complete=complete)
+        return checked, refusals
+
+    def check_arguments(self, **arguments: Any) -> None:
+        """Check the task's arguments as the DAG file gives them: call it at the end of ``__init__``
+        with the subclass's own arguments (the shared ``koreai_conn_id`` and ``hook_params`` are added).
+
+        Raises :class:`~airflow_provider_koreai.exceptions.KoreAIInvalidArgumentsError` naming every
+        refusal. An argument that is not templated is then kept as checked (``hook_params``' durations as
+        ``float``); a templated one stays as written, which is what the DAG serializes.
+        """
+        given = {**arguments, "koreai_conn_id": self.koreai_conn_id, "hook_params": self.hook_params}
+        rendering = validation.TemplateRendering.of(self.dag if self.has_dag() else None)
+        checked, refusals = self._given_arguments_checked(given, rendering, complete=True)
+        refusals.raise_all(self.task_id)
+        for field, value in checked.items():
+            if field not in self.template_fields:
+                setattr(self, field, value)
+
+    def checked_arguments(
+        self, refusals: validation.Refusals | None = None, *, skip: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """The templated arguments as rendered, each checked: call it first when the task runs.
+
+        :param refusals: collect the refusals there instead of raising them (the caller adds its own
+            checks, then raises them all); by default every refusal is raised at once.
+        :param skip: arguments the caller checks itself.
+        :return: the checked value of each templated argument that has a rule (``None`` for a refused one).
+        """
+        collected = validation.Refusals() if refusals is None else refusals
+        checked: dict[str, Any] = {}
+        for field, rule in self.argument_rules(vars(self)).items():
+            if field in self.template_fields and field not in skip:
+                checked[field] = collected.check(rule, getattr(self, field), field)
+        if refusals is None:
+            collected.raise_all(self.task_id)
+        return checked
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> OperatorPartial:
+        """Airflow's ``partial()``, with the arguments it is given checked as the constructor checks
+        them; the expanded arguments are checked when each mapped task is built, before it runs."""
+        airflow_operator: Any = super()
+        created: OperatorPartial = airflow_operator.partial(**kwargs)
+        rendering = validation.TemplateRendering.of(created.kwargs.get("dag"))
+        _, refusals = cls._given_arguments_checked(kwargs, rendering, complete=False)
+        if not refusals:
+            return created
+        task_id = created.kwargs.get("task_id")
+        with warnings.catch_warnings():  # Airflow's "Task ... was never mapped!": it never will be
+            warnings.simplefilter("ignore")
+            del created
+        raise KoreAIInvalidArgumentsError(refusals.problems, task_id=task_id)
+
+
+class KoreAIBaseOperator(KoreAIHookMixin, KoreAIArgumentsMixin, BaseOperator):
     """Base of the Kore.ai operators.
 
     :param koreai_conn_id: the ``koreai`` connection. Templated.
@@ -58,7 +174,10 @@ class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
         (``timeout``, ``max_attempts``, ``retry_timeout``, ``backoff_initial``, ``backoff_max``), checked
         when the DAG is parsed.
 
-    Subclasses implement :meth:`execute_with_hook`; :meth:`execute` applies the failure rule to it.
+    Subclasses implement :meth:`execute_with_hook`; :meth:`execute` applies the failure rule to it. They
+    list their arguments' rules in :meth:`~KoreAIArgumentsMixin.argument_rules`, call
+    :meth:`~KoreAIArgumentsMixin.check_arguments` at the end of ``__init__`` and
+    :meth:`~KoreAIArgumentsMixin.checked_arguments` first in :meth:`execute_with_hook`.
     Give a task ``outlets=[AssetAlias(...)]`` to record the lists it changes as ``koreai://`` asset events
     (:meth:`record_contact_list_change`).
     """
@@ -75,7 +194,8 @@ class KoreAIBaseOperator(KoreAIHookMixin, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.koreai_conn_id = koreai_conn_id
-        self.hook_params = validation.hook_params(hook_params)
+        #: Checked, with the subclass's arguments, by :meth:`check_arguments`.
+        self.hook_params = {} if hook_params is None else hook_params
         #: The lists this try changed, as (asset URI, event extra): its OpenLineage outputs.
         self.changed_lists: list[tuple[str, dict[str, Any]]] = []
 

@@ -1,9 +1,12 @@
 """Operators for Kore.ai campaign contact lists.
 
 Each is a thin layer over one :class:`~airflow_provider_koreai.hooks.koreai.KoreAIHook` call: it turns
-templated arguments into that call and its result into XCom. The hook, reached through
+templated arguments into that call and its result into XCom, and logs one line saying what changed (the
+list, and the settings or counts sent: never a contact). The hook, reached through
 :class:`~airflow_provider_koreai.operators.base.KoreAIBaseOperator`, owns the API's logic; the base owns
-the failure rule. The DAG processor imports this module on every parse, so at import it loads only
+the failure rule and when arguments are checked (:class:`~airflow_provider_koreai.operators.base.
+KoreAIArgumentsMixin`: literals when the DAG is parsed, every mistake of a task at once); each operator
+names its arguments' rules. The DAG processor imports this module on every parse, so at import it loads only
 Airflow's base classes and our dependency-free modules (``defaults``, ``validation``, ``exceptions``);
 the hook, the HTTP stack and the contact-file reader load when a task runs.
 
@@ -17,7 +20,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.defaults import (
@@ -106,19 +110,43 @@ class UpdateContactListOperator(KoreAIBaseOperator):
         self.allow_duplicates = allow_duplicates
         self.description = description
         self.source = source
+        self.check_arguments(
+            contact_list_id=contact_list_id,
+            name=name,
+            allow_duplicates=allow_duplicates,
+            description=description,
+            source=source,
+        )
+
+    @classmethod
+    def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
+        return {
+            "contact_list_id": validation.contact_list_id,
+            "name": validation.contact_list_name,
+            "allow_duplicates": validation.parse_bool,
+            "description": validation.contact_list_description,
+            "source": validation.source,
+            **super().argument_rules(arguments),
+        }
 
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
+        checked = self.checked_arguments()
         data = hook.update_contact_list(
-            self.contact_list_id,
-            name=self.name,
-            allow_duplicates=validation.parse_bool(self.allow_duplicates, "allow_duplicates"),
-            source=self.source,
-            description=self.description,
+            checked["contact_list_id"],
+            name=checked["name"],
+            allow_duplicates=checked["allow_duplicates"],
+            source=checked["source"],
+            description=checked["description"],
         )
         ti = context["ti"]
         ti.xcom_push(key="contact_list_id", value=data["contactListId"])
         ti.xcom_push(key="body", value=data.get("body"))
-        self.log.info("Kore.ai contact list %s updated: name=%r", data["contactListId"], self.name)
+        self.log.info(
+            "Updated Kore.ai contact list %s (%r): %s",
+            data["contactListId"],
+            checked["name"],
+            _settings_sent(checked),
+        )
         self.record_contact_list_change(context, hook, data["contactListId"], operation="update")
         return data
 
@@ -170,19 +198,45 @@ class CreateContactListOperator(KoreAIBaseOperator):
         self.description = description
         self.allow_duplicates = allow_duplicates
         self.source = source
-        self.if_exists = validation.one_of(if_exists, "if_exists", IF_EXISTS_MODES)
+        self.if_exists = if_exists
+        self.check_arguments(
+            name=name,
+            description=description,
+            allow_duplicates=allow_duplicates,
+            source=source,
+            if_exists=if_exists,
+        )
+
+    @classmethod
+    def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
+        return {
+            "name": validation.contact_list_name,
+            "description": validation.contact_list_description,
+            "allow_duplicates": validation.parse_bool,
+            "source": validation.source,
+            "if_exists": partial(validation.one_of, choices=IF_EXISTS_MODES),
+            **super().argument_rules(arguments),
+        }
 
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
+        checked = self.checked_arguments()
         ensured = hook.ensure_contact_list(
-            name=self.name,
-            allow_duplicates=validation.parse_bool(self.allow_duplicates, "allow_duplicates"),
-            description=self.description,
-            source=self.source,
+            name=checked["name"],
+            allow_duplicates=checked["allow_duplicates"],
+            description=checked["description"],
+            source=checked["source"],
             if_exists=self.if_exists,
         )
         ti = context["ti"]
         ti.xcom_push(key="contact_list_id", value=ensured.contact_list_id)
         ti.xcom_push(key="created", value=ensured.created)
+        listed = f"Kore.ai contact list {ensured.contact_list_id} ({checked['name']!r})"
+        if ensured.created:
+            self.log.info("Created %s: %s", listed, _settings_sent(checked))
+        elif self.if_exists == "update":
+            self.log.info("Updated existing %s (if_exists='update'): %s", listed, _settings_sent(checked))
+        else:
+            self.log.info("Reused existing %s unchanged (if_exists='skip'): nothing sent", listed)
         if ensured.created or self.if_exists == "update":
             operation = "create" if ensured.created else "update"
             self.record_contact_list_change(context, hook, ensured.contact_list_id, operation=operation)
@@ -207,22 +261,56 @@ class DeleteContactListOperator(KoreAIBaseOperator):
     def __init__(self, *, contact_list_id: str, missing_ok: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.contact_list_id = contact_list_id
-        self.missing_ok = validation.strict_bool(missing_ok, "missing_ok")
+        self.missing_ok = missing_ok
+        self.check_arguments(contact_list_id=contact_list_id, missing_ok=missing_ok)
+
+    @classmethod
+    def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
+        return {
+            "contact_list_id": validation.contact_list_id,
+            "missing_ok": validation.strict_bool,
+            **super().argument_rules(arguments),
+        }
 
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any] | None:
+        contact_list_id = self.checked_arguments()["contact_list_id"]
         try:
-            deleted = hook.delete_contact_list(self.contact_list_id)
+            deleted = hook.delete_contact_list(contact_list_id)
         except KoreAINotFoundError as error:
             if not self.missing_ok:
                 raise
             self.log.info(
-                "Kore.ai contact list %s does not exist; nothing to delete (missing_ok): %s",
-                self.contact_list_id,
+                "Deleted nothing: Kore.ai contact list %s does not exist (missing_ok=True): %s",
+                contact_list_id,
                 error,
             )
             return None
-        self.record_contact_list_change(context, hook, self.contact_list_id, operation="delete")
+        self.log.info("Deleted Kore.ai contact list %s%s", contact_list_id, _what_was_deleted(deleted))
+        self.record_contact_list_change(context, hook, contact_list_id, operation="delete")
         return deleted
+
+
+def _what_was_deleted(deleted: Mapping[str, Any]) -> str:
+    """The deleted list's name and count, as far as Kore.ai's answer says (``""`` if it says nothing)."""
+    name, count = deleted.get("name"), deleted.get("totalRecordCount")
+    text = f" ({name!r})" if isinstance(name, str) else ""
+    if isinstance(count, int) and not isinstance(count, bool):
+        text += f", which held {count} contact(s)"
+    return text
+
+
+def _settings_sent(checked: Mapping[str, Any]) -> str:
+    """The settings a create or an update sent, for its success line, as Kore.ai names them.
+
+    The description is shown cut to 60 characters, with its length; neither holds contact data.
+    """
+    description = checked["description"]
+    described = (
+        "description not sent"
+        if description is None
+        else f"description={validation.describe(description)} ({len(description)} characters)"
+    )
+    return f"allowDuplicates={checked['allow_duplicates']}, source={checked['source']!r}, {described}"
 
 
 # -- add contacts -------------------------------------------------------------------------------------
@@ -309,8 +397,6 @@ class AddContactsOperator(KoreAIBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if (records is None) == (path is None):
-            raise KoreAIValidationError("records/path", "pass exactly one of them")
         self.contact_list_name = contact_list_name
         # The DAG author's value, as given (a template, an XComArg, a list): what the DAG serializes.
         self._records: Any = records
@@ -318,15 +404,53 @@ class AddContactsOperator(KoreAIBaseOperator):
         self.path_conn_id = path_conn_id
         #: The file read, as an OpenLineage (namespace, name); ``None`` for records.
         self.read_from: tuple[str, str] | None = None
-        self.file_format = (
-            None if file_format is None else validation.one_of(file_format, "file_format", FILE_FORMATS)
-        )
+        self.file_format = file_format
         self.column_map = column_map
         self.max_invalid_rows = max_invalid_rows
-        self.chunk_size = validation.whole_number(chunk_size, "chunk_size", minimum=1, allow_text=False)
-        self.requests_per_minute = validation.optional_whole_number(
-            requests_per_minute, "requests_per_minute", minimum=1, allow_text=False
+        self.chunk_size = chunk_size
+        self.requests_per_minute = requests_per_minute
+        self.check_arguments(
+            contact_list_name=contact_list_name,
+            records=records,
+            path=path,
+            path_conn_id=path_conn_id,
+            file_format=file_format,
+            column_map=column_map,
+            max_invalid_rows=max_invalid_rows,
+            chunk_size=chunk_size,
+            requests_per_minute=requests_per_minute,
         )
+
+    @classmethod
+    def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
+        file_format = arguments.get("file_format")
+        return {
+            "contact_list_name": validation.contact_list_name,
+            "records": validation.optional(validation.contact_records),
+            "path": validation.optional(
+                partial(
+                    validation.contact_file_path,
+                    # A wrong file_format is refused on its own; the path is then judged by its suffix.
+                    file_format=file_format if file_format in FILE_FORMATS else None,
+                )
+            ),
+            "path_conn_id": validation.optional_connection_id,
+            "file_format": validation.optional(partial(validation.one_of, choices=FILE_FORMATS)),
+            "column_map": validation.column_map,
+            "max_invalid_rows": validation.whole_number,
+            "chunk_size": partial(validation.whole_number, minimum=1, allow_text=False),
+            "requests_per_minute": partial(validation.optional_whole_number, minimum=1, allow_text=False),
+            **super().argument_rules(arguments),
+        }
+
+    @classmethod
+    def check_between_arguments(
+        cls, arguments: Mapping[str, Any], refusals: validation.Refusals, *, complete: bool
+    ) -> None:
+        records, path = arguments.get("records"), arguments.get("path")
+        # partial(): either may still come from expand(), unless both are given already.
+        if (records is None) == (path is None) and (complete or records is not None):
+            refusals.add("records/path", "pass exactly one of them")
 
     @property
     def records(self) -> Any:
@@ -359,16 +483,23 @@ class AddContactsOperator(KoreAIBaseOperator):
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
         from airflow_provider_koreai.contacts_upload import ContactUpload
 
-        name = validation.contact_list_name(self.contact_list_name, field="contact_list_name")
-        upload = ContactUpload.from_arguments(
-            name,
+        refusals = validation.Refusals()
+        # The source's arguments are checked by the upload, which also opens the file.
+        source_arguments = ("records", "path", "column_map", "max_invalid_rows")
+        arguments = self.checked_arguments(refusals, skip=source_arguments)
+        name = arguments["contact_list_name"]
+        created = refusals.check(
+            ContactUpload.from_arguments,
+            name or "",
             records=self.records,
             path=self.path,
-            path_conn_id=self.path_conn_id,
+            path_conn_id=arguments["path_conn_id"],
             file_format=self.file_format,
             column_map=self.column_map,
             max_invalid_rows=self.max_invalid_rows,
         )
+        refusals.raise_all(self.task_id)
+        upload = cast(ContactUpload, created)
         self.read_from = upload.read_from
         checked = upload.check(report=self._log_rejected)
         self._log_plan(upload, checked)
@@ -395,6 +526,19 @@ class AddContactsOperator(KoreAIBaseOperator):
         }
         for key in ADD_CONTACTS_XCOM_KEYS:
             context["ti"].xcom_push(key=key, value=summary[key])
+        self.log.info(
+            "Added %d contact(s) to Kore.ai contact list %s (%r) from %s, in %d chunk(s) of up to %d; "
+            "%d invalid row(s) not sent; the list held %d contact(s) before, %d expected once ingested",
+            summary["rows_sent"],
+            contact_list_id,
+            name,
+            upload.described,
+            summary["chunks_sent"],
+            self.chunk_size,
+            summary["rows_rejected"],
+            count_before,
+            summary["expected_count"],
+        )
         self.record_contact_list_change(
             context, hook, contact_list_id, operation="add_contacts", rows_sent=summary["rows_sent"]
         )

@@ -16,7 +16,7 @@ dependency-free modules; the hook, the trigger and the HTTP stack load when the 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,11 @@ from airflow_provider_koreai.ingestion import (
     IngestionVerdict,
     IngestionWatch,
 )
-from airflow_provider_koreai.operators.base import KoreAIHookMixin, raise_for_task
+from airflow_provider_koreai.operators.base import (
+    KoreAIArgumentsMixin,
+    KoreAIHookMixin,
+    raise_for_task,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -56,7 +60,7 @@ STATE_KEY = "koreai_ingestion_watch"
 DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
 
 
-class ContactListIngestedSensor(KoreAIHookMixin, BaseSensorOperator):
+class ContactListIngestedSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSensorOperator):
     """Wait until Kore.ai has ingested the contacts this run sent to a list.
 
     The wait ends by one of two rules (:mod:`airflow_provider_koreai.ingestion`), reported in the log and
@@ -127,22 +131,52 @@ class ContactListIngestedSensor(KoreAIHookMixin, BaseSensorOperator):
         self.contact_list_id = contact_list_id
         self.expected_count = expected_count
         self.baseline_count = baseline_count
-        self.settle_polls = None if settle_polls is None else validation.settle_polls(settle_polls)
+        self.settle_polls = settle_polls
         self.koreai_conn_id = koreai_conn_id
-        self.hook_params = validation.hook_params(hook_params)
-        self.deferrable = validation.strict_bool(deferrable, "deferrable")
+        self.hook_params = {} if hook_params is None else hook_params
+        self.deferrable = deferrable
         self._watch: IngestionWatch | None = None
+        self.check_arguments(
+            contact_list_id=contact_list_id,
+            expected_count=expected_count,
+            baseline_count=baseline_count,
+            settle_polls=settle_polls,
+            deferrable=deferrable,
+            poke_interval=self.poke_interval,
+        )
+
+    @classmethod
+    def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
+        return {
+            "contact_list_id": validation.contact_list_id,
+            "expected_count": validation.record_count,
+            "baseline_count": validation.optional_whole_number,
+            "settle_polls": validation.optional(validation.settle_polls),
+            "deferrable": validation.strict_bool,
+            **super().argument_rules(arguments),
+        }
+
+    @classmethod
+    def check_between_arguments(
+        cls, arguments: Mapping[str, Any], refusals: validation.Refusals, *, complete: bool
+    ) -> None:
+        interval = arguments.get("poke_interval")
+        if isinstance(interval, timedelta):
+            interval = interval.total_seconds()
+        if arguments.get("deferrable") is True and isinstance(interval, int | float) and not interval > 0:
+            refusals.add(
+                "poke_interval",
+                f"with deferrable=True it is the trigger's polling interval and must be above 0 seconds, "
+                f"got {interval:g}",
+            )
 
     def _arguments(self) -> tuple[str, int, int | None]:
-        """The rendered arguments, checked before any request; a bad one fails the task for good."""
+        """The rendered arguments, checked before any request; bad ones fail the task for good."""
         try:
-            return (
-                validation.contact_list_id(self.contact_list_id),
-                validation.record_count(self.expected_count, "expected_count"),
-                validation.optional_whole_number(self.baseline_count, "baseline_count"),
-            )
+            checked = self.checked_arguments()
         except KoreAIError as error:
             raise_for_task(error)
+        return checked["contact_list_id"], checked["expected_count"], checked["baseline_count"]
 
     def _read_count(self, contact_list_id: str) -> ContactCount | None:
         """The hook's reading of the list; ``None`` when Kore.ai could not answer for now (the hook's
@@ -223,11 +257,6 @@ class ContactListIngestedSensor(KoreAIHookMixin, BaseSensorOperator):
                 ) from error
         try:
             contact_list_id, expected, baseline = self._arguments()
-            if not self.poke_interval > 0:
-                raise AirflowFailException(
-                    f"Invalid 'poke_interval': with deferrable=True it is the trigger's polling interval and "
-                    f"must be above 0 seconds, got {self.poke_interval:g}"
-                )
             verdict = self._check(context, contact_list_id, expected, baseline)
         except AirflowFailException as error:
             if self.soft_fail or getattr(self, "never_fail", False):

@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
 DAGS = Path(__file__).parent / "dags"
 DAG_ID = "koreai_contact_data_in_the_ui"
+LIST_NAME = "UI privacy - November"
 CONTACT_DATA = ["+14155550199", "14155550199", "Grace", "Hopper", "Katherine", "Johnson"]
 
 
@@ -40,7 +41,7 @@ def stored_rendered_fields(dag_run: Any) -> dict[tuple[str, int], dict[str, Any]
 def test_records_from_xcom_are_sent_but_never_shown(
     emulator: EmulatorServer, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    KoreAIHook().create_contact_list(name="UI privacy - November", allow_duplicates=True)
+    KoreAIHook().create_contact_list(name=LIST_NAME, allow_duplicates=True)
     bag = dag_bag(str(DAGS))
     dag = bag.get_dag(DAG_ID)
     assert dag is not None, bag.import_errors
@@ -71,6 +72,12 @@ def test_records_from_xcom_are_sent_but_never_shown(
     output = capfd.readouterr()
     logs = output.out + output.err
     assert "Sending 2 contact(s)" in logs, "the task logs were captured"
+    # One success line per upload: the counts and the list, never a contact.
+    added = [line for line in logs.splitlines() if "Added " in line and "to Kore.ai contact list" in line]
+    assert len(added) == 4, added
+    assert sum("Added 2 contact(s) to Kore.ai contact list" in line for line in added) == 2
+    assert sum("Added 1 contact(s) to Kore.ai contact list" in line for line in added) == 2
+    assert all(f"({LIST_NAME!r}) from " in line for line in added)
     leaks = [
         line
         for line in logs.splitlines()

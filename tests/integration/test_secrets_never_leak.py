@@ -177,7 +177,7 @@ SCENARIOS = [
         name="success",
         day=11,
         state="success",
-        expected_words=(f"Kore.ai contact list {LIST_ID} updated",),
+        expected_words=(f"Updated Kore.ai contact list {LIST_ID} (",),
         update_statuses=(200,),
         xcom_keys=("return_value", "contact_list_id", "body"),
     ),

@@ -9,9 +9,11 @@ import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG
 
+from airflow_provider_koreai.exceptions import KoreAIInvalidArgumentsError, KoreAIValidationError
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
 from tests.helpers.compat import serialize_round_trip
 from tests.helpers.connections import BASE_URL, IID
+from tests.helpers.logs import the_line
 
 LIST_ID = "cl-renewals-0001"
 UPDATE_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"
@@ -68,25 +70,89 @@ def test_renders_templates_and_pushes_xcom(requests_mock: rm.Mocker) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field"),
-    [
-        ({"allow_duplicates": "yes"}, "allow_duplicates"),
-        ({"allow_duplicates": 1}, "allow_duplicates"),
-        ({"allow_duplicates": "{{ params.missing }}"}, "allow_duplicates"),
-        ({"name": "{{ params.missing }}"}, "name"),
-        ({"name": "x" * 49}, "name"),
-        ({"description": "d" * 257}, "description"),
-        ({"contact_list_id": "cl-1/../../getAllListDetails"}, "contact_list_id"),
-        ({"contact_list_id": "{{ params.missing }}"}, "contact_list_id"),
-    ],
-)
-def test_bad_input_fails_the_task_for_good_before_any_request(
-    requests_mock: rm.Mocker, overrides: dict[str, Any], field: str
+#: One mistake per argument, each with words of its fix.
+MISTAKES: dict[str, tuple[Any, str]] = {
+    "contact_list_id": ("cl-1/../../getAllListDetails", "not a path"),
+    "name": ("Renewals due, every customer whose policy ends in August", "Shorten it"),
+    "allow_duplicates": ("maybe", "'true'/'false'"),
+    "description": ("d" * 257, "at most 256"),
+    "source": (" ", "blank"),
+}
+
+
+def test_every_literal_mistake_is_refused_at_once_when_the_dag_is_parsed(requests_mock: rm.Mocker) -> None:
+    with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+        make_operator(
+            **{field: value for field, (value, _) in MISTAKES.items()},
+            koreai_conn_id="",
+            hook_params={"timeout": 0},
+        )
+    error = caught.value
+    assert error.fields == (*MISTAKES, "koreai_conn_id", "hook_params['timeout']")
+    for problem, (_, fix) in zip(error.problems, MISTAKES.values(), strict=False):
+        assert fix in str(problem), problem
+    assert "task 'update_contact_list'" in str(error)
+    assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize("field", [*MISTAKES, "allow_duplicates_as_a_number"])
+def test_one_literal_mistake_is_refused_when_the_dag_is_parsed(field: str) -> None:
+    value = 1 if field == "allow_duplicates_as_a_number" else MISTAKES[field][0]
+    argument = field.removesuffix("_as_a_number")
+    with pytest.raises(KoreAIValidationError) as caught:
+        make_operator(**{argument: value})
+    assert caught.value.field == argument
+
+
+def test_templated_arguments_are_checked_when_the_task_runs_every_mistake_at_once(
+    requests_mock: rm.Mocker,
+) -> None:
+    operator = make_operator(**{field: f"{{{{ params.{field} }}}}" for field in MISTAKES})
+    params = {field: value for field, (value, _) in MISTAKES.items()}
+
+    with pytest.raises(AirflowFailException) as caught:
+        run(operator, params=params)
+
+    refusal = caught.value.__cause__
+    assert isinstance(refusal, KoreAIInvalidArgumentsError)
+    assert refusal.fields == tuple(MISTAKES)
+    assert all(fix in str(caught.value) for _, fix in MISTAKES.values())
+    assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize("field", ["contact_list_id", "name", "allow_duplicates"])
+def test_a_template_that_renders_nothing_fails_the_task_for_good_before_any_request(
+    requests_mock: rm.Mocker, field: str
 ) -> None:
     with pytest.raises(AirflowFailException, match=field):
-        run(make_operator(**overrides))
+        run(make_operator(**{field: "{{ params.missing }}"}))
     assert requests_mock.call_count == 0
+
+
+def test_the_success_line_says_what_was_sent(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    run(make_operator(description="Renewals due within 30 days (Q3)"))
+
+    line = the_line(capsys.readouterr().out, "Updated Kore.ai contact list")
+    assert (
+        f"Updated Kore.ai contact list {LIST_ID} ('Renewal Due - August 2025'): allowDuplicates=False, "
+        "source='passiveApiIntegration', description='Renewals due within 30 days (Q3)' (32 characters)"
+    ) in line
+
+
+def test_the_success_line_cuts_a_long_description_and_says_when_none_was_sent(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    run(make_operator(description="x" * 200))
+    long = the_line(capsys.readouterr().out, "Updated Kore.ai contact list")
+    run(make_operator(allow_duplicates="TRUE", source="api"))
+    none = the_line(capsys.readouterr().out, "Updated Kore.ai contact list")
+
+    assert f"description='{'x' * 56}... (200 characters)" in long
+    assert "allowDuplicates=True, source='api', description not sent" in none
 
 
 def test_uses_the_named_connection(requests_mock: rm.Mocker, set_connection: Any) -> None:

@@ -19,7 +19,11 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG
 
 from airflow_provider_koreai.contacts import RenderedRecords
-from airflow_provider_koreai.exceptions import KoreAIPartialUploadError, KoreAIServerError
+from airflow_provider_koreai.exceptions import (
+    KoreAIInvalidArgumentsError,
+    KoreAIPartialUploadError,
+    KoreAIServerError,
+)
 from airflow_provider_koreai.operators.contact_list import (
     AddContactsOperator,
     CreateContactListOperator,
@@ -27,6 +31,7 @@ from airflow_provider_koreai.operators.contact_list import (
 )
 from tests.helpers.compat import serialize_round_trip
 from tests.helpers.connections import BASE_URL, IID
+from tests.helpers.logs import the_line
 
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
 LIST_ALL_URL = f"{PREFIX}/getAllListDetails"
@@ -113,23 +118,88 @@ def test_if_exists_is_checked_when_the_dag_is_parsed() -> None:
         CreateContactListOperator(task_id="create", name=NAME, if_exists="replace")
 
 
+def test_create_refuses_every_literal_mistake_at_once_when_the_dag_is_parsed() -> None:
+    """The issue's DAG: a 74-character name and allow_duplicates="maybe" are both named, with their fix."""
+    with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+        CreateContactListOperator(
+            task_id="create",
+            name="Renewals due " * 5 + "in August",
+            allow_duplicates="maybe",
+            if_exists="replace",
+        )
+    assert caught.value.fields == ("name", "allow_duplicates", "if_exists")
+    text = str(caught.value)
+    assert "74 characters long" in text
+    assert "Shorten it" in text
+    assert "'true'/'false'" in text
+    assert "'skip', 'update', 'fail'" in text
+
+
+def test_create_checks_its_rendered_arguments_at_once_before_any_request(requests_mock: rm.Mocker) -> None:
+    operator = CreateContactListOperator(
+        task_id="create",
+        name="{{ params.missing }}",
+        description="{{ params.description }}",
+        allow_duplicates="{{ params.allow }}",
+        source="{{ params.source }}",
+    )
+    with pytest.raises(AirflowFailException) as caught:
+        run(operator, params={"description": "d" * 257, "allow": "maybe", "source": " "})
+    refusal = caught.value.__cause__
+    assert isinstance(refusal, KoreAIInvalidArgumentsError)
+    assert refusal.fields == ("name", "description", "allow_duplicates", "source")
+    assert requests_mock.call_count == 0
+
+
 @pytest.mark.parametrize(
-    ("overrides", "field"),
+    ("lists", "if_exists", "line"),
     [
-        ({"name": "{{ params.missing }}"}, "name"),
-        ({"name": "x" * 49}, "name"),
-        ({"description": "d" * 257}, "description"),
-        ({"allow_duplicates": "maybe"}, "allow_duplicates"),
-        ({"source": " "}, "source"),
+        (
+            [[], [EXISTING]],
+            "skip",
+            f"Created Kore.ai contact list {LIST_ID} ('{NAME}'): allowDuplicates=True, "
+            "source='passiveApiIntegration', description='Renewals due in August' (22 characters)",
+        ),
+        (
+            [[EXISTING]],
+            "skip",
+            f"Reused existing Kore.ai contact list {LIST_ID} ('{NAME}') unchanged (if_exists='skip'): "
+            "nothing sent",
+        ),
+        (
+            [[EXISTING]],
+            "update",
+            f"Updated existing Kore.ai contact list {LIST_ID} ('{NAME}') (if_exists='update'): "
+            "allowDuplicates=True, source='passiveApiIntegration', description='Renewals due in August' "
+            "(22 characters)",
+        ),
     ],
 )
-def test_create_validates_everything_before_any_request(
-    requests_mock: rm.Mocker, overrides: dict[str, Any], field: str
+def test_create_says_in_one_line_whether_it_created_reused_or_updated_the_list(
+    requests_mock: rm.Mocker,
+    capsys: pytest.CaptureFixture[str],
+    lists: list[list[dict[str, Any]]],
+    if_exists: str,
+    line: str,
 ) -> None:
-    kwargs: dict[str, Any] = {"task_id": "create", "name": NAME, **overrides}
-    with pytest.raises(AirflowFailException, match=field):
-        run(CreateContactListOperator(**kwargs))
-    assert requests_mock.call_count == 0
+    found = iter(lists)
+    requests_mock.post(
+        LIST_ALL_URL, json=lambda request, context: {"status": "success", "data": next(found, [EXISTING])}
+    )
+    requests_mock.post(CREATE_URL, json={"status": "success", "data": EXISTING})
+    requests_mock.put(f"{PREFIX}/{LIST_ID}", json={"status": "success", "data": {"contactListId": LIST_ID}})
+    requests_mock.get(f"{PREFIX}/{LIST_ID}", json={"status": "success", "data": EXISTING})
+    operator = CreateContactListOperator(
+        task_id="create",
+        name=NAME,
+        description="Renewals due in August",
+        allow_duplicates=True,
+        if_exists=if_exists,
+    )
+
+    run(operator)
+
+    assert line in the_line(capsys.readouterr().out, f"Kore.ai contact list {LIST_ID} (")
 
 
 def test_create_transient_failure_stays_retryable(requests_mock: rm.Mocker, set_connection: Any) -> None:
@@ -149,15 +219,41 @@ def test_delete_other_errors_are_not_hidden_by_missing_ok(requests_mock: rm.Mock
         run(DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID, missing_ok=True))
 
 
-def test_delete_validates_the_id_before_any_request(requests_mock: rm.Mocker) -> None:
+def test_delete_refuses_its_literal_mistakes_at_once_when_the_dag_is_parsed() -> None:
+    with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+        DeleteContactListOperator(
+            task_id="delete",
+            contact_list_id="cl-1/../getAllListDetails",
+            missing_ok="yes",  # type: ignore[arg-type]
+        )
+    assert caught.value.fields == ("contact_list_id", "missing_ok")
+
+
+def test_delete_checks_the_rendered_id_before_any_request(requests_mock: rm.Mocker) -> None:
+    operator = DeleteContactListOperator(task_id="delete", contact_list_id="{{ params.list_id }}")
     with pytest.raises(AirflowFailException, match="contact_list_id"):
-        run(DeleteContactListOperator(task_id="delete", contact_list_id="cl-1/../getAllListDetails"))
+        run(operator, params={"list_id": "cl-1/../getAllListDetails"})
     assert requests_mock.call_count == 0
 
 
-def test_missing_ok_is_checked_when_the_dag_is_parsed() -> None:
-    with pytest.raises(ValueError, match="'missing_ok'"):
-        DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID, missing_ok="yes")  # type: ignore[arg-type]
+def test_delete_says_which_list_it_deleted(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.delete(f"{PREFIX}/{LIST_ID}", json={"status": "success", "data": EXISTING})
+    run(DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID))
+    line = the_line(capsys.readouterr().out, "Deleted Kore.ai contact list")
+    assert f"Deleted Kore.ai contact list {LIST_ID} ('{NAME}'), which held 3 contact(s)" in line
+
+
+def test_delete_of_a_missing_list_with_missing_ok_says_nothing_was_deleted(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.delete(f"{PREFIX}/{LIST_ID}", status_code=404, json={"errors": [{"msg": "not found"}]})
+    assert (
+        run(DeleteContactListOperator(task_id="delete", contact_list_id=LIST_ID, missing_ok=True))[0] is None
+    )
+    line = the_line(capsys.readouterr().out, "Deleted nothing")
+    assert f"Kore.ai contact list {LIST_ID} does not exist (missing_ok=True)" in line
 
 
 # -- add contacts ---------------------------------------------------------------------------------------
@@ -317,20 +413,64 @@ def test_empty_source_sends_nothing_and_succeeds(requests_mock: rm.Mocker) -> No
         # One refusal per argument: the rules themselves are tested where they live (validation,
         # contacts_upload); here, that each fails the task for good before any request.
         ({"contact_list_name": "{{ params.missing }}"}, "contact_list_name"),
-        ({"records": "not a list"}, "records"),
-        ({"records": [{"phoneNumber": "+1"}], "column_map": {"phone": ""}}, "column_map"),
-        ({"records": [{"phoneNumber": "+1"}], "max_invalid_rows": -1}, "max_invalid_rows"),
-        ({"records": [{"firstName": "Ada"}]}, "records"),
-        ({"path": "/nonexistent/contacts.csv"}, "path"),
+        ({"records": "{{ params.text }}"}, "records"),
+        ({"column_map": {"phone": "{{ params.missing }}"}}, "column_map"),
+        ({"max_invalid_rows": "{{ params.text }}"}, "max_invalid_rows"),
+        ({"records": [{"firstName": "Ada"}]}, "records"),  # a row: known only by reading the source
+        ({"records": None, "path": "/nonexistent/contacts.csv"}, "path"),  # known only on the worker
     ],
 )
-def test_add_validates_before_any_request(
+def test_add_checks_what_is_known_when_it_runs_before_any_request(
     requests_mock: rm.Mocker, overrides: dict[str, Any], field: str
 ) -> None:
-    kwargs = {"records": RECORDS, **overrides} if "path" not in overrides else overrides
+    operator = add_operator(**{"records": RECORDS, **overrides})
     with pytest.raises(AirflowFailException, match=f"'{field}'"):
-        run(add_operator(**kwargs))
+        run(operator, params={"text": "not a list"})
     assert requests_mock.call_count == 0
+
+
+def test_add_checks_its_rendered_arguments_at_once(requests_mock: rm.Mocker) -> None:
+    operator = add_operator(
+        contact_list_name="{{ params.name }}",
+        path="{{ params.path }}",
+        path_conn_id="{{ params.conn }}",
+        column_map="{{ params.renames }}",
+        max_invalid_rows="{{ params.limit }}",
+    )
+    params = {"name": " ", "path": "/exports/renewals.xlsx", "conn": " ", "renames": "x", "limit": "-1"}
+    with pytest.raises(AirflowFailException) as caught:
+        run(operator, params=params)
+    refusal = caught.value.__cause__
+    assert isinstance(refusal, KoreAIInvalidArgumentsError)
+    assert refusal.fields == ("contact_list_name", "path_conn_id", "max_invalid_rows", "column_map", "path")
+    assert requests_mock.call_count == 0
+
+
+def test_add_refuses_every_literal_mistake_at_once_when_the_dag_is_parsed() -> None:
+    with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+        add_operator(
+            contact_list_name="x" * 49,
+            path="/exports/renewals.xlsx",
+            path_conn_id=7,
+            file_format="xlsx",
+            column_map={"phone": ""},
+            max_invalid_rows=-1,
+            chunk_size=0,
+            requests_per_minute=True,
+            hook_params={"retries": 3},
+        )
+    assert caught.value.fields == (
+        "contact_list_name",
+        "path",
+        "path_conn_id",
+        "file_format",
+        "column_map",
+        "max_invalid_rows",
+        "chunk_size",
+        "requests_per_minute",
+        "hook_params",
+    )
+    assert "name the format with file_format='csv' or 'jsonl'" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -338,15 +478,70 @@ def test_add_validates_before_any_request(
     [
         ({}, "'records/path'"),
         ({"records": [], "path": "x.csv"}, "'records/path'"),
+        ({"records": "not a list"}, "'records'"),
+        ({"records": {"phoneNumber": "+1"}}, "'records'"),
         ({"records": [], "chunk_size": 0}, "'chunk_size'"),
         ({"records": [], "chunk_size": "10"}, "'chunk_size'"),
         ({"records": [], "requests_per_minute": 0}, "'requests_per_minute'"),
         ({"records": [], "requests_per_minute": True}, "'requests_per_minute'"),
+        ({"path": "exports/renewals.data"}, "'path'"),
     ],
 )
 def test_add_modes_are_checked_when_the_dag_is_parsed(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         add_operator(**kwargs)
+
+
+def test_a_file_named_by_its_format_is_accepted_when_the_dag_is_parsed() -> None:
+    assert add_operator(path="exports/renewals.data", file_format="csv").file_format == "csv"
+
+
+def test_a_mapped_task_checks_its_partial_literals_when_the_dag_is_parsed() -> None:
+    with DAG("koreai_mapped_mistakes", schedule=None, start_date=pendulum.datetime(2025, 1, 1)):
+        with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+            AddContactsOperator.partial(task_id="add", contact_list_name="x" * 49, chunk_size=0)
+        # What is expanded is not known yet: a partial without records or path is fine.
+        AddContactsOperator.partial(task_id="add_ok", contact_list_name="{{ params.name }}").expand(
+            records=[RECORDS]
+        )
+    assert caught.value.fields == ("contact_list_name", "chunk_size")
+    assert "task 'add'" in str(caught.value)
+
+
+def test_a_mapped_task_checks_its_expanded_values_when_it_runs(requests_mock: rm.Mocker) -> None:
+    """Airflow builds each mapped task from the expanded values when it runs: a wrong one fails that task
+    for good (no retry can fix it), naming every mistake, before any request."""
+    with DAG("koreai_mapped_values", schedule=None, start_date=pendulum.datetime(2025, 1, 1)) as dag:
+        mapped = AddContactsOperator.partial(task_id="add", contact_list_name=NAME).expand(
+            records=[RECORDS, {"phoneNumber": "+1"}], chunk_size=[10, 0]
+        )
+    # The cross product's last task: records {"phoneNumber": "+1"} (not a list), chunk_size 0.
+    ti = mock.MagicMock(map_index=3, _upstream_map_indexes={})
+    context: dict[str, Any] = {"ti": ti, "params": {}, "dag": dag, "dag_run": mock.MagicMock(conf={})}
+
+    with pytest.raises(AirflowFailException) as caught:
+        mapped.render_template_fields(context)  # type: ignore[arg-type]
+
+    assert isinstance(caught.value, KoreAIInvalidArgumentsError)
+    assert caught.value.fields == ("records", "chunk_size")
+    assert requests_mock.call_count == 0
+
+
+def test_the_success_line_counts_what_was_sent_and_holds_no_contact_data(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.post(ADD_URL, json=ACCEPTED)
+    records = [*RECORDS, {"firstName": "Grace"}]
+    run(add_operator(records=records, chunk_size=2, max_invalid_rows=1))
+
+    output = capsys.readouterr().out
+    line = the_line(output, "Added 3 contact(s)")
+    assert (
+        f"Added 3 contact(s) to Kore.ai contact list {LIST_ID} ('{NAME}') from 4 record(s), in 2 chunk(s) "
+        "of up to 2; 1 invalid row(s) not sent; the list held 3 contact(s) before, 6 expected once ingested"
+    ) in line
+    contact_data = [value for record in records for value in record.values() if value]
+    assert [value for value in contact_data if value in output] == []
 
 
 @pytest.mark.parametrize(("requests_per_minute", "paced_chunks"), [(12, 3), (None, 0)])

@@ -3,10 +3,12 @@
 Each argument is passed either literally or as a ``{{ params.<field> }}`` template whose param is drawn
 from the same valid and hostile strategies as the hook's properties (unicode, control characters, very
 long values, ``None``, other types; ``allow_duplicates`` also as case variants of ``"true"``/``"false"``
-and junk). After ``render_template_fields`` and ``execute`` the operator has either
+and junk). The operator has either
 
-* failed with ``AirflowFailException`` naming one of the offending arguments, nothing sent and nothing
-  pushed to XCom, or
+* refused, when the DAG is parsed (its constructor), exactly the literal arguments that break the rules
+  once Airflow renders them, or
+* failed, after ``render_template_fields`` and ``execute``, with ``AirflowFailException`` naming every
+  offending argument at once, nothing sent and nothing pushed to XCom, or
 * sent exactly one well-formed PUT to ``.../campaign/contactList/<one segment>`` and pushed the
   ``contact_list_id`` and ``body`` Kore.ai returned,
 
@@ -21,11 +23,11 @@ from unittest import mock
 
 import pytest
 import requests_mock as rm
-from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from airflow_provider_koreai.exceptions import KoreAIValidationError
+from airflow_provider_koreai.exceptions import KoreAIInvalidArgumentsError
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
 from tests.helpers.properties import (
     DEFAULT_SOURCE,
@@ -128,13 +130,40 @@ def _connection(koreai_connection: None) -> None:
     pass
 
 
+def rendered_as_airflow_would(kwargs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Each argument as the task receives it, rendered by Airflow itself (a bare task, no DAG)."""
+    renderer = BaseOperator(task_id="renderer")
+    context: Any = {"params": params}
+    return {field: renderer.render_template(value, context) for field, value in kwargs.items()}
+
+
 @PROPERTY_SETTINGS
 @given(case=operator_case())
 def test_execute_sends_one_well_formed_put_or_fails_naming_the_field(
     case: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     kwargs, params = case
+    received = rendered_as_airflow_would(kwargs, params)
+    allow = parse_allow(received["allow_duplicates"])
+    rendered = {
+        "contact_list_id": received["contact_list_id"],
+        "name": received["name"],
+        "allow_duplicates": received["allow_duplicates"] if allow is None else allow,
+        "source": received.get("source", OMITTED),
+        "description": received.get("description", OMITTED),
+    }
+    invalid = invalid_update_fields(rendered)
+    invalid_literals = {field for field in invalid if field not in params}
+
+    # Literal mistakes are refused when the DAG is parsed, every one of them and nothing else.
+    if invalid_literals:
+        event("refused when parsed")
+        with pytest.raises(KoreAIInvalidArgumentsError) as refusal:
+            UpdateContactListOperator(task_id="update_contact_list", **kwargs)
+        assert set(refusal.value.fields) == invalid_literals, (refusal.value.fields, invalid_literals)
+        return
     operator = UpdateContactListOperator(task_id="update_contact_list", **kwargs)
+
     ti = mock.MagicMock()
     context: dict[str, Any] = {"ti": ti, "params": params}
     operator.render_template_fields(context)  # type: ignore[arg-type]
@@ -142,16 +171,6 @@ def test_execute_sends_one_well_formed_put_or_fails_naming_the_field(
     # A param reaches the operator as Jinja prints it, unchanged: the hostile value is what is checked.
     for field, value in params.items():
         assert getattr(operator, field) == str(value)
-
-    allow = parse_allow(operator.allow_duplicates)
-    rendered = {
-        "contact_list_id": operator.contact_list_id,
-        "name": operator.name,
-        "allow_duplicates": operator.allow_duplicates if allow is None else allow,
-        "source": operator.source if "source" in kwargs else OMITTED,
-        "description": operator.description if "description" in kwargs else OMITTED,
-    }
-    invalid = invalid_update_fields(rendered)
     assert operator.source == (rendered["source"] if "source" in kwargs else DEFAULT_SOURCE)
 
     with rm.Mocker() as mocker:
@@ -164,11 +183,11 @@ def test_execute_sends_one_well_formed_put_or_fails_naming_the_field(
 
     if failure is not None:
         cause = failure.__cause__
-        assert isinstance(cause, KoreAIValidationError), repr(cause)
-        event(f"failed: {cause.field}")
-        assert invalid, f"valid arguments refused: {failure}"
-        assert cause.field in invalid, (cause.field, invalid)
-        assert f"Invalid {cause.field!r}" in str(failure)
+        assert isinstance(cause, KoreAIInvalidArgumentsError), repr(cause)
+        event(f"failed: {len(cause.fields)} field(s)")
+        # Templated mistakes are refused when the task runs, every one of them at once.
+        assert set(cause.fields) == invalid, (cause.fields, invalid)
+        assert all(field in str(failure) for field in cause.fields)
         assert mocker.call_count == 0
         ti.xcom_push.assert_not_called()
         return

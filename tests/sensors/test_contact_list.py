@@ -16,6 +16,7 @@ from airflow.providers.common.compat.sdk import (
     TaskDeferred,
 )
 
+from airflow_provider_koreai.exceptions import KoreAIInvalidArgumentsError, KoreAIValidationError
 from airflow_provider_koreai.sensors.contact_list import (
     DEFERRAL_TIMEOUT_GRACE_SECONDS,
     ContactListIngestedSensor,
@@ -166,21 +167,78 @@ def test_expected_count_accepts_whole_numbers_and_their_digits(
 
 
 @pytest.mark.parametrize("value", [-1, "-1", "1.5", 1.5, 3.0, True, None, "", "abc", "1e3", [3]])
-def test_a_bad_expected_count_fails_before_any_request(requests_mock: rm.Mocker, value: Any) -> None:
-    sensor = make_sensor(expected_count=value)
-
-    with pytest.raises(AirflowFailException, match="Invalid 'expected_count'"):
-        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
-    assert requests_mock.call_count == 0
+def test_a_literal_bad_expected_count_is_refused_when_the_dag_is_parsed(value: Any) -> None:
+    with pytest.raises(KoreAIValidationError) as caught:
+        make_sensor(expected_count=value)
+    assert caught.value.field == "expected_count"
 
 
 @pytest.mark.parametrize("value", ["", "cl/../other", "cl 1", 42])
-def test_a_bad_contact_list_id_fails_before_any_request(requests_mock: rm.Mocker, value: Any) -> None:
-    sensor = make_sensor(contact_list_id=value)
+def test_a_literal_bad_contact_list_id_is_refused_when_the_dag_is_parsed(value: Any) -> None:
+    with pytest.raises(KoreAIValidationError) as caught:
+        make_sensor(contact_list_id=value)
+    assert caught.value.field == "contact_list_id"
 
-    with pytest.raises(AirflowFailException, match="Invalid 'contact_list_id'"):
-        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
+
+def test_every_literal_mistake_is_refused_at_once_when_the_dag_is_parsed() -> None:
+    with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+        make_sensor(
+            contact_list_id="cl/../other",
+            expected_count="many",
+            baseline_count=-1,
+            settle_polls=0,
+            deferrable=True,
+            poke_interval=0,
+        )
+    assert caught.value.fields == (
+        "contact_list_id",
+        "expected_count",
+        "baseline_count",
+        "settle_polls",
+        "poke_interval",
+    )
+    assert "trigger's polling interval and must be above 0 seconds" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "True", "", "abc", "1e3"])
+def test_a_rendered_bad_expected_count_fails_before_any_request(requests_mock: rm.Mocker, value: str) -> None:
+    sensor = make_sensor(expected_count="{{ params.rows }}")
+
+    with pytest.raises(AirflowFailException, match="'expected_count'"):
+        sensor.execute(context_for(sensor, params={"rows": value}))  # type: ignore[arg-type]
     assert requests_mock.call_count == 0
+
+
+def test_rendered_mistakes_fail_the_task_at_once_before_any_request(requests_mock: rm.Mocker) -> None:
+    sensor = make_sensor(
+        contact_list_id="{{ params.list_id }}",
+        expected_count="{{ params.rows }}",
+        baseline_count="{{ params.before }}",
+        deferrable=True,
+        poke_interval=0.1,
+    )
+    params = {"list_id": "cl/../other", "rows": "many", "before": "-1"}
+
+    with pytest.raises(AirflowFailException) as caught:
+        sensor.execute(context_for(sensor, params=params))  # type: ignore[arg-type]
+
+    refusal = caught.value.__cause__
+    assert isinstance(refusal, KoreAIInvalidArgumentsError)
+    assert refusal.fields == ("contact_list_id", "expected_count", "baseline_count")
+    assert requests_mock.call_count == 0
+
+
+def test_a_mapped_sensor_checks_its_partial_literals_when_the_dag_is_parsed() -> None:
+    import pendulum
+    from airflow.sdk import DAG
+
+    with DAG("koreai_mapped_sensor", schedule=None, start_date=pendulum.datetime(2025, 8, 1)):
+        with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+            ContactListIngestedSensor.partial(task_id="wait", expected_count=-1, settle_polls=0)
+        ContactListIngestedSensor.partial(task_id="wait_ok", expected_count=3).expand(
+            contact_list_id=["cl-1", "cl-2"]
+        )
+    assert caught.value.fields == ("expected_count", "settle_polls")
 
 
 def test_arguments_are_rendered_from_templates(requests_mock: rm.Mocker) -> None:
@@ -263,12 +321,11 @@ def test_deferrable_with_soft_fail_skips_on_a_permanent_error(requests_mock: rm.
         sensor.execute(context_for(sensor))  # type: ignore[arg-type]
 
 
-def test_deferrable_needs_a_polling_interval(requests_mock: rm.Mocker) -> None:
-    sensor = make_sensor(deferrable=True, poke_interval=0)
-
-    with pytest.raises(AirflowFailException, match="Invalid 'poke_interval'"):
-        sensor.execute(context_for(sensor))  # type: ignore[arg-type]
-    assert requests_mock.call_count == 0
+def test_deferrable_needs_a_polling_interval_when_the_dag_is_parsed() -> None:
+    with pytest.raises(KoreAIValidationError) as caught:
+        make_sensor(deferrable=True, poke_interval=0)
+    assert caught.value.field == "poke_interval"
+    assert "above 0 seconds" in str(caught.value)
 
 
 # -- execute_complete ----------------------------------------------------------------------------------------
@@ -337,7 +394,7 @@ def test_sensor_survives_dag_serialization() -> None:
     from airflow.sdk import DAG
 
     with DAG("koreai_sensor_serialization", schedule=None, start_date=pendulum.datetime(2025, 8, 1)) as dag:
-        make_sensor(expected_count="{{ params.rows }}", deferrable=True)
+        make_sensor(expected_count="{{ params.rows }}", deferrable=True, poke_interval=30)
 
     restored = serialize_round_trip(dag)
     task = restored.get_task("wait_for_ingestion")

@@ -1,0 +1,10 @@
+"""Reading a task's log as the tests capture it (``capsys``/``capfd``: Airflow's structlog output)."""
+
+from __future__ import annotations
+
+
+def the_line(output: str, words: str) -> str:
+    """The one line of ``output`` that holds ``words``; fails unless exactly one line does."""
+    lines = [line for line in output.splitlines() if words in line]
+    assert len(lines) == 1, f"{len(lines)} line(s) hold {words!r}:\n" + "\n".join(lines or [output[-2000:]])
+    return lines[0]
