@@ -18,9 +18,9 @@ is a named parameter:
   ``yes``/``no``/``1``/``0`` (:data:`CONNECTION_BOOLEAN_WORDS`), as forms, JSON and URIs deliver them.
 
 Several arguments are checked at once with :class:`Refusals`, which raises every refusal in one
-:class:`~airflow_provider_koreai.exceptions.KoreAIInvalidArgumentsError`: an operator's constructor checks its literal arguments that way
-when the DAG is parsed (:func:`is_literal`, :class:`TemplateRendering`), and its rendered ones when the
-task runs.
+:class:`~airflow_provider_koreai.exceptions.KoreAIInvalidArgumentsError`: an operator's constructor
+checks its literal arguments that way when the DAG is parsed (:func:`is_literal`,
+:class:`TemplateRendering`), and its rendered ones when the task runs.
 
 pydantic is not used: its lax booleans take ``on``/``off``/``t``/``f``/``y``/``n`` and the integers 0
 and 1, wider than either side here, and its messages would need translating to ours.
