@@ -170,6 +170,10 @@ $(VENV)/.browser-test-stamp: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,browser-test]'
 	touch $@
 
+# Reached through this pattern only, a leg's own stamp would be an intermediate file, deleted at the end:
+# test-matrix would then reinstall the leg.
+.PRECIOUS: $(LEGS_DIR)/%/.installed-stamp
+
 $(LEGS_DIR)/%/.browser-test-stamp: $(LEGS_DIR)/%/.installed-stamp
 	$(LEGS_DIR)/$*/bin/python -m pip install --quiet -c .ci/constraints/$*.txt -e '.[test,browser-test]'
 	touch $@
