@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/example_dags
 
-.PHONY: install lint typecheck test test-slow coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo e2e clean
+.PHONY: install lint typecheck test test-slow coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo e2e test-browser clean
 
 install: $(STAMP)
 
@@ -158,7 +158,35 @@ docs: $(DOCS_STAMP)
 	echo "docs: $(DOCS_BUILD)/html/index.html"
 
 e2e: $(STAMP)
-	$(BIN)/python -m pytest tests/e2e -m e2e -p no:cacheprovider -s $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e -m "e2e and not browser" -p no:cacheprovider -s $(PYTEST_ARGS)
+
+# The connection form and its Test button in a real browser (tests/e2e/test_ui_connection_browser.py, marker
+# browser), on each release whose form comes from the provider info: Airflow 3.3 (.venv) and 3.2 (the
+# matrix leg, which test-matrix then reuses). Debian's chromium (.ci/run installs it) driven by Playwright
+# (the extra browser-test, never `playwright install`), against `airflow api-server` on 127.0.0.1.
+BROWSER_VENVS := $(VENV) $(LEGS_DIR)/airflow-3.2
+
+$(VENV)/.browser-test-stamp: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,browser-test]'
+	touch $@
+
+# Reached through this pattern only, a leg's own stamp would be an intermediate file, deleted at the end:
+# test-matrix would then reinstall the leg.
+.PRECIOUS: $(LEGS_DIR)/%/.installed-stamp
+
+$(LEGS_DIR)/%/.browser-test-stamp: $(LEGS_DIR)/%/.installed-stamp
+	$(LEGS_DIR)/$*/bin/python -m pip install --quiet -c .ci/constraints/$*.txt -e '.[test,browser-test]'
+	touch $@
+
+test-browser: $(addsuffix /.browser-test-stamp,$(BROWSER_VENVS))
+	@failed=""; for venv in $(BROWSER_VENVS); do \
+		start=$$(date +%s); \
+		$$venv/bin/python -c 'import airflow; print("== test-browser: Airflow", airflow.__version__)'; \
+		$$venv/bin/python -m pytest -p no:cacheprovider -m browser tests/e2e/test_ui_connection_browser.py $(PYTEST_ARGS) \
+			|| failed="$$failed $$venv"; \
+		echo "== test-browser: $$venv took $$(( $$(date +%s) - start )) s"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-browser: FAILED in$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) $(LEGS_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo .coverage docs/_build

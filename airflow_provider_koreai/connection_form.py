@@ -13,6 +13,7 @@ from typing import Any
 
 from airflow_provider_koreai.defaults import (
     BOOLEAN,
+    BOOLEAN_OR_PATH,
     CONNECTION_EXTRAS,
     SECONDS,
     WHOLE_NUMBER,
@@ -55,8 +56,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "verify": (
         "TLS verification",
-        "true (default), false (never in production), or the path of a CA bundle present on every worker "
-        "and triggerer, for hosts behind a private CA.",
+        "Empty or true (default): verified; false: not verified (never in production); or the path of a CA "
+        "bundle present on every worker and triggerer, for hosts behind a private CA.",
     ),
     "rate_limit_per_minute": (
         "Account rate limit (requests/minute)",
@@ -75,13 +76,23 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: Extras without which no request can be sent. Airflow >= 3.2's form marks a field required when its JSON
+#: Schema ``type`` does not allow ``null``, and keeps Save disabled while one is empty (``minLength`` and a
+#: ``required`` list are not read). Airflow 3.0/3.1 make every legacy widget optional: there a missing one
+#: is reported, with the field to set, when a task or the Test button first reads the connection.
+REQUIRED: tuple[str, ...] = ("iid", "account_id")
+
 #: Each kind of extra as JSON Schema; text (a name, a URL, ``true``/``false`` or a path) otherwise.
 _JSON_TYPES = {BOOLEAN: "boolean", WHOLE_NUMBER: "integer", SECONDS: "number"}
 
 
-def _schema(spec: Extra) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": [_JSON_TYPES.get(spec.kind, "string"), "null"]}
-    if spec.default is not None:
+def _schema(name: str, spec: Extra) -> dict[str, Any]:
+    kind = _JSON_TYPES.get(spec.kind, "string")
+    schema: dict[str, Any] = {"type": [kind] if name in REQUIRED else [kind, "null"]}
+    # The 3.2+ form pre-fills a default and saves it. ``verify`` is text (true, false or a CA path): its
+    # default would be saved as the string "true", which Airflow's masker meets in every task's extras and
+    # warns about ("Skipping masking for a secret as it's too short"). Left empty, it reads as true.
+    if spec.default is not None and spec.kind != BOOLEAN_OR_PATH:
         schema["default"] = spec.default
     if spec.kind == SECONDS:  # the duration rule: above 0
         schema["exclusiveMinimum"] = 0
@@ -105,12 +116,15 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     name: {
         "label": _TEXTS[name][0],
         "description": _description(_TEXTS[name][1], spec),
-        "schema": _schema(spec),
+        "schema": _schema(name, spec),
     }
     for name, spec in CONNECTION_EXTRAS.items()
 }
 
-HIDDEN_FIELDS: list[str] = ["port", "schema"]
+#: ``port`` stays visible: Airflow 3.3.1 and 3.3.2's Test sends port 0 for a connection saved without one,
+#: and the API then refuses the test (HTTP 400 "The host or port to test differs from the stored
+#: connection", apache/airflow#73298). With a port saved (443), the test runs.
+HIDDEN_FIELDS: list[str] = ["schema"]
 
 RELABELING: dict[str, str] = {
     "host": "Platform host",
@@ -120,6 +134,7 @@ RELABELING: dict[str, str] = {
 
 PLACEHOLDERS: dict[str, str] = {
     "host": "platform.kore.ai",
+    "port": "443 (Airflow 3.3.1/3.3.2's Test needs it)",
     "login": "cs-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
     "password": "Client Secret of the Kore.ai JWT app",
     "iid": "st-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",

@@ -20,6 +20,7 @@ from airflow_provider_koreai.exceptions import KoreAIConfigurationError
 from airflow_provider_koreai.get_provider_info import get_provider_info
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from tests.helpers.compat import AIRFLOW_V_3_2_PLUS
+from tests.helpers.connections import ACCOUNT_ID, IID, extras_as_the_form_saves
 
 INFO = get_provider_info()
 
@@ -95,7 +96,9 @@ def test_ui_hook_meta_serves_the_koreai_form() -> None:
     standard = form["standard_fields"]
     assert standard["login"]["title"] == "Client ID"
     assert standard["password"]["title"] == "Client Secret"
-    assert standard["port"]["hidden"] is True
+    # Shown: Airflow 3.3.1/3.3.2 test only a connection saved with a port (apache/airflow#73298).
+    assert standard["port"]["hidden"] is False
+    assert standard["port"]["placeholder"].startswith("443")
     assert standard["url_schema"]["hidden"] is True
 
 
@@ -119,6 +122,24 @@ def test_airflow_registers_the_connection_type_and_form() -> None:
     for field in CONN_FIELDS:
         assert f"extra__koreai__{field}" in widgets
     assert manager.field_behaviours["koreai"]["relabeling"]["login"] == "Client ID"
+
+
+def test_the_form_requires_application_and_account_id() -> None:
+    """Airflow >= 3.2's form requires a field whose JSON Schema type does not allow null (and keeps Save
+    disabled until it is filled: the browser test presses it); every other field may stay empty."""
+    required = {name for name, spec in CONN_FIELDS.items() if "null" not in spec["schema"]["type"]}
+    assert required == {"iid", "account_id"}
+
+
+def test_the_form_saves_no_text_the_masker_warns_about() -> None:
+    """Airflow masks every string in a connection's extras and warns, in every task log, about one
+    shorter than 5 characters ("Skipping masking for a secret as it's too short"). What the 3.2+ form
+    saves untouched is numbers, booleans, nulls and the required ids: no "true" for ``verify``."""
+    saved = extras_as_the_form_saves(iid=IID, account_id=ACCOUNT_ID)
+    assert not {key: value for key, value in saved.items() if isinstance(value, str) and len(value) < 5}
+    assert saved["verify"] is None
+    assert saved["enforce_jti"] is True
+    assert read_connection(saved).verify is True
 
 
 REQUIRED_EXTRAS = {"iid": "st-1", "account_id": "a" * 24}

@@ -18,8 +18,10 @@ from airflow_provider_koreai.connection_form import CONN_FIELDS
 
 
 def _kind(schema: dict[str, Any]) -> str:
+    """The JSON type; ``required`` when it does not allow null (the form then requires the field)."""
     kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-    return " or ".join(kind for kind in kinds if kind != "null")
+    kind = " or ".join(kind for kind in kinds if kind != "null")
+    return kind if "null" in kinds else f"{kind}, required"
 
 
 def _value(schema: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ order and then in the reverse order. When every run has ended:
   after its run id, and its upload read the URI its own export task pushed by XCom (the LocalExecutor's
   task processes share one disk, so this is what the deployment can show of runs on separate workers:
   a stale file of another run is never what a run reads);
+* the connection check (``koreai_check_connection``, manual only) logged the hook's test message;
 * no file under the deployment's logs holds the client secret or a JWT.
 
 A table of DAG, run, state and duration is printed. Not part of ``make test`` (marker ``e2e``).
@@ -42,6 +43,8 @@ DAG_IDS = (
     "koreai_refresh_contact_list",
     "koreai_load_customer_data",
     "koreai_refresh_on_customer_data",
+    # schedule=None: only the two manual runs; unpausing it creates none.
+    "koreai_check_connection",
 )
 SCHEDULED = (
     "koreai_update_contact_list",
@@ -261,6 +264,12 @@ def test_every_example_in_a_real_deployment(deployed: Deployment) -> None:
         uploaded.add(export_uri)
     assert len(uploaded) == len(refresh_runs) >= 3, "one export per run: scheduled and both manual ones"
     say(f"{len(refresh_runs)} refresh runs each uploaded the export it wrote (URI by XCom, named by run)")
+
+    # The connection check logged the hook's test message, as the Test button would have shown it.
+    check_logs = list(deployed.logs.glob("dag_id=koreai_check_connection/**/task_id=check_connection/*.log"))
+    works = [path for path in check_logs if "works: Connected to" in path.read_text(errors="replace")]
+    assert len(works) == 2, f"koreai_check_connection logs without the test message: {check_logs}"
+    say("koreai_check_connection: both runs logged the Test button's message")
 
     # No secret and no JWT in any log file of the deployment.
     secret = deployed.connection["password"]

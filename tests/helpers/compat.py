@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ AIRFLOW_V_3_2_PLUS = AIRFLOW_VERSION.release >= (3, 2, 0)
 #: The task state store (reads kept between reschedule-mode pokes) and ``dag.test()``'s recorded
 #: reschedules exist from 3.3.
 AIRFLOW_V_3_3_PLUS = AIRFLOW_VERSION.release >= (3, 3, 0)
+#: A task's ``conn.extra_dejson`` hands every extra to the masker (which warns, once per process, about a
+#: text value shorter than 5 characters) from Task SDK 1.0.5, which came with Airflow 3.0.5.
+TASK_SDK_MASKS_EACH_EXTRA = Version(metadata.version("apache-airflow-task-sdk")) >= Version("1.0.5")
 
 
 def _first(name: str, *modules: str) -> Any:
@@ -44,6 +48,7 @@ __all__ = [
     "AIRFLOW_VERSION",
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
+    "TASK_SDK_MASKS_EACH_EXTRA",
     "AirflowRescheduleException",
     "dag_bag",
     "reset_secrets_masker",

@@ -33,3 +33,12 @@ def connection_json(**overrides: Any) -> str:
     }
     conn.update(overrides)
     return json.dumps(conn)
+
+
+def extras_as_the_form_saves(**filled: Any) -> dict[str, Any]:
+    """The extras Airflow >= 3.2's connection form saves with only ``filled`` typed in: every field of
+    ``connection_form.CONN_FIELDS``, at its pre-filled default, ``null`` where it has none. The browser
+    test (``tests/e2e/test_ui_connection_browser.py``) checks this against what a real form saves."""
+    from airflow_provider_koreai.connection_form import CONN_FIELDS
+
+    return {name: filled.get(name, field["schema"].get("default")) for name, field in CONN_FIELDS.items()}

@@ -179,7 +179,7 @@ class TestTestConnection:
     def test_messages_never_name_the_temporary_connection_id(
         self, set_connection: Any, overrides: dict[str, Any], expected: str
     ) -> None:
-        # The UI's Test button tests an unsaved copy of the form under a random id like this one.
+        # The UI's Test button tests the connection under a random temporary id like this one.
         set_connection(conn_id="UN83gqZc", **overrides)
         ok, message = KoreAIHook(koreai_conn_id="UN83gqZc").test_connection()
         assert not ok
