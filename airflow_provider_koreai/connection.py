@@ -65,7 +65,7 @@ class KoreAIConnectionConfig:
         """Build from an Airflow ``Connection`` (or anything with the same attributes).
 
         ``subject`` is how error messages name the connection; by default ``Kore.ai connection '<id>'``.
-        The UI's Test button tests an unsaved copy under a random temporary id, which would only confuse:
+        Airflow's Test button may test the connection under a random temporary id, which would only confuse:
         :meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.test_connection` passes a subject without it.
         """
         conn_id = conn.conn_id or "<unnamed>"

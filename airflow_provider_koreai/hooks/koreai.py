@@ -607,7 +607,7 @@ class KoreAIHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """One authenticated read, without retries, for the UI's Test button.
 
-        The UI tests the connection under a random temporary connection id: the messages say "this
+        Airflow may test the connection under a random temporary connection id: the messages say "this
         connection" rather than name that id.
         """
         probe = type(self)(self.koreai_conn_id, timeout=self._timeout, max_attempts=1)
