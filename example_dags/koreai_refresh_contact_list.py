@@ -118,7 +118,7 @@ with DAG(
         return {
             # What add_contacts reads: this file, with this connection, whatever the Variables say by then.
             "export_uri": str(path),
-            "export_conn_id": export_conn_id or None,
+            "export_conn_id": export_conn_id,  # "" for none: Airflow 3.0 refuses a null XCom value
             "rows": rows,
             "list_name": renewal_list_name(as_of),
             # Named from the same as_of as this month's list: the retire step below deletes no other.

@@ -74,9 +74,12 @@ def test_records_from_xcom_are_sent_but_never_shown(
     assert "Sending 2 contact(s)" in logs, "the task logs were captured"
     # One success line per upload: the counts and the list, never a contact.
     added = [line for line in logs.splitlines() if "Added " in line and "to Kore.ai contact list" in line]
-    assert len(added) == 4, added
-    assert sum("Added 2 contact(s) to Kore.ai contact list" in line for line in added) == 2
-    assert sum("Added 1 contact(s) to Kore.ai contact list" in line for line in added) == 2
+    # Airflow 3.0 and 3.1 echo each task log line once more into the captured output.
+    copies = len(added) // 4
+    assert copies >= 1, added
+    assert len(added) == 4 * copies, added
+    assert sum("Added 2 contact(s) to Kore.ai contact list" in line for line in added) == 2 * copies
+    assert sum("Added 1 contact(s) to Kore.ai contact list" in line for line in added) == 2 * copies
     assert all(f"({LIST_NAME!r}) from " in line for line in added)
     leaks = [
         line
