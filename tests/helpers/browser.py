@@ -13,7 +13,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from typing import Any
 
 import requests
 
-from tests.helpers.deployment import Service
+from tests.helpers.deployment import BIN, Service, airflow_env
 from tests.helpers.stores import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,7 +37,6 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-BIN = Path(sys.executable).parent
 
 
 def chromium_available() -> bool:
@@ -60,24 +58,15 @@ class ApiServer:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("AIRFLOW__") and not key.startswith("AIRFLOW_CONN_")
-        }
-        env.update(
-            {
-                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-                "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__DAGS_FOLDER": str(self.home / "dags"),
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        return airflow_env(
+            self.home,
+            dags=self.home / "dags",
+            settings={
                 "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(self.port),
-            }
+            },
         )
-        return env
 
     def start(self) -> ApiServer:
         env = self.env()

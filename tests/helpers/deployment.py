@@ -32,6 +32,30 @@ from tests.helpers.paths import EXAMPLE_DAGS
 from tests.helpers.stores import RedisServer, free_port
 
 BIN = Path(sys.executable).parent
+
+
+def airflow_env(home: Path, *, dags: Path, settings: dict[str, str]) -> dict[str, str]:
+    """The environment of an Airflow service of a test deployment: this process's, less any Airflow
+    setting or connection of its own, with this venv's ``bin`` first, ``home`` as ``AIRFLOW_HOME``, no
+    example DAGs, every user an admin, then ``settings``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AIRFLOW__") and not key.startswith("AIRFLOW_CONN_")
+    }
+    env.update(
+        {
+            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            **settings,
+        }
+    )
+    return env
+
+
 #: SQLite answers "database is locked" (HTTP 500) under load: REST calls are retried this often.
 REST_ATTEMPTS = 10
 
@@ -89,17 +113,10 @@ class Deployment:
         self.connection = EmulatorSettings().airflow_connection(self.emulator_url)
         # Every task process and the triggerer take their requests' slots from one budget.
         self.connection["extra"]["rate_limit_store"] = self.redis.url
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("AIRFLOW__") and not key.startswith("AIRFLOW_CONN_")
-        }
-        env.update(
-            {
-                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-                "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        return airflow_env(
+            self.home,
+            dags=EXAMPLE_DAGS,
+            settings={
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
                 "AIRFLOW__CORE__PARALLELISM": "4",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
@@ -113,9 +130,8 @@ class Deployment:
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
                 "AIRFLOW__TRIGGERER__DEFAULT_CAPACITY": "50",
                 "AIRFLOW_CONN_KOREAI_DEFAULT": json.dumps(self.connection),
-            }
+            },
         )
-        return env
 
     # -- processes
 
