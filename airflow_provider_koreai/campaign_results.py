@@ -55,12 +55,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, cast
 
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.contacts import GZIP_EXTENSION
 from airflow_provider_koreai.contacts_upload import lineage_name, object_storage_path
 from airflow_provider_koreai.exceptions import KoreAIValidationError
+from airflow_provider_koreai.responses import CampaignContactsPage
 
 __all__ = [
     "COLUMNS",
@@ -95,19 +96,6 @@ PARTIAL_MARKER = ".koreai-partial-"
 PROGRESS_SHARE = 0.1
 #: ... or when this many seconds passed since it.
 PROGRESS_SECONDS = 30.0
-
-
-class ContactsPage(Protocol):
-    """What the export reads of a page (the hook's ``responses.CampaignContactsPage``)."""
-
-    @property
-    def results(self) -> list[dict[str, Any]]: ...
-    @property
-    def page(self) -> int: ...
-    @property
-    def total_pages(self) -> int: ...
-    @property
-    def total_results(self) -> int: ...
 
 
 def outcome_of(row: Mapping[str, Any]) -> str:
@@ -230,7 +218,7 @@ class ExportProgress:
         self.logged_rows: int | None = None
         self.logged_at = clock()
 
-    def page_written(self, rows: int, page: ContactsPage) -> None:
+    def page_written(self, rows: int, page: CampaignContactsPage) -> None:
         """After each page: ``rows`` written so far, ``page`` the page just written."""
         total = page.total_results
         now = self.clock()
@@ -324,7 +312,7 @@ def _remove(store: Any, path: str, log: logging.Logger) -> None:
 
 
 def export_campaign_results(
-    pages: Iterable[ContactsPage],
+    pages: Iterable[CampaignContactsPage],
     destination: Any,
     *,
     destination_conn_id: str | None = None,
@@ -365,7 +353,7 @@ def export_campaign_results(
         with ExitStack() as stack:
             # The filesystem's own open: Airflow's lineage would record the temporary object otherwise.
             writer = _RowWriter(stack, stack.enter_context(store.open(partial, "wb")), target)
-            iterator: Iterator[ContactsPage] = iter(pages)
+            iterator: Iterator[CampaignContactsPage] = iter(pages)
             while (page := next(iterator, None)) is not None:
                 if total is not None and page.total_results != total:
                     log.warning(
