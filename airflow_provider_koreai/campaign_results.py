@@ -34,8 +34,9 @@ one page of rows (at most 100) is held, whatever the campaign's size.
 read, page after page, and ``rows_written`` counts it. Should Kore.ai's ``totalResults`` change between two
 pages, or differ from the rows read at the end, a warning says so; it is not an error.
 
-Progress is logged per page, at most every tenth of ``totalResults`` or every 30 seconds, with an estimate of
-the time left at the account's pace (the pages left x ``seconds_per_request``). No log line, summary or error
+Progress is logged after a page when another tenth of ``totalResults`` was written or 30 seconds passed since
+the last line, and after the last page, with an estimate of the time left at the account's pace (the pages
+left x ``seconds_per_request``). No log line, summary or error
 written here holds a phone number, a name or any other value of a row: only counts, outcomes and the
 destination.
 """
@@ -299,14 +300,14 @@ class _RowWriter:
             self.text.writelines(json.dumps(_json_row(row), ensure_ascii=False) + "\n" for row in rows)
 
 
-def _remove(store: Any, path: str, log: logging.Logger) -> None:
+def _remove(store: Any, path: str, named: str, log: logging.Logger) -> None:
     try:
         if store.exists(path):
             store.rm_file(path)
     except Exception as error:  # the export's own error is the one to raise
         log.warning(
             "Could not remove the temporary object %r of a failed export (%s); delete it by hand",
-            path,
+            named,
             type(error).__name__,
         )
 
@@ -342,7 +343,8 @@ def export_campaign_results(
     target = export_destination(destination, conn_id=destination_conn_id, file_format=file_format)
     store = target.path.fs
     final = target.path.path
-    partial = final + PARTIAL_MARKER + secrets.token_hex(6)
+    suffix = PARTIAL_MARKER + secrets.token_hex(6)
+    partial = final + suffix
     if isinstance(store, LocalFileSystem):  # object stores have no folders to make
         store.makedirs(posixpath.dirname(final), exist_ok=True)
 
@@ -375,7 +377,7 @@ def export_campaign_results(
                 del page, rows  # one page held at a time: released before the next is requested
         store.mv(partial, final)
     except BaseException:
-        _remove(store, partial, log)
+        _remove(store, partial, target.location + suffix, log)
         raise
 
     if total is not None and total != rows_written:
