@@ -26,6 +26,7 @@ HEAVY = (
 PARSED_BY_DAG_FILES = [
     "airflow_provider_koreai.operators.contact_list",
     "airflow_provider_koreai.sensors.contact_list",
+    "airflow_provider_koreai.sensors.campaign",
 ]
 #: Our modules that the DAG processor may load for a DAG using our operators and sensor.
 PARSE_TIME = {
@@ -38,7 +39,10 @@ PARSE_TIME = {
     "airflow_provider_koreai.operators.base",
     "airflow_provider_koreai.operators.contact_list",
     "airflow_provider_koreai.sensors",
+    "airflow_provider_koreai.sensors.base",
     "airflow_provider_koreai.sensors.contact_list",
+    "airflow_provider_koreai.sensors.campaign",
+    "airflow_provider_koreai.campaign_status",
 }
 
 CHILD = textwrap.dedent(
@@ -84,6 +88,7 @@ def imports_of(module: str) -> dict[str, list[str]]:
     [
         *PARSED_BY_DAG_FILES,
         "airflow_provider_koreai.triggers.contact_list",
+        "airflow_provider_koreai.triggers.campaign",
         "airflow_provider_koreai.hooks.koreai",
     ],
 )
