@@ -24,6 +24,21 @@ KOREAI_UI_COLOR = "#e3f0ff"
 IF_EXISTS_MODES = ("skip", "update", "fail")
 #: The contact-file formats ``AddContactsOperator`` reads (``file_format``).
 FILE_FORMATS = ("csv", "jsonl")
+#: Kore.ai's campaign types (``campaignType``).
+CAMPAIGN_TYPES = ("voice", "sms")
+#: Every campaign status Kore.ai documents (the ``filters.status`` enum of Get All Campaigns).
+CAMPAIGN_STATUSES = (
+    "Preparing",
+    "Ready",
+    "Active",
+    "Paused",
+    "Completed",
+    "Stopped",
+    "Scheduled",
+    "Rescheduled",
+)
+#: Largest page of Get All Contact Details (``view=contacts``), as documented; also our page of campaigns.
+MAX_CAMPAIGN_PAGE_SIZE = 100
 #: ``AddContactsOperator``'s own cap on its pace: none, the account's budget (below) paces every request.
 DEFAULT_REQUESTS_PER_MINUTE: int | None = None
 

@@ -275,6 +275,36 @@ class KoreAIContactListExistsError(KoreAIError):
         )
 
 
+class KoreAICampaignExistsError(KoreAIError):
+    """A campaign of that name exists, and the caller asked to fail in that case (``if_exists="fail"``)."""
+
+    def __init__(self, name: str, campaign_id: str | None) -> None:
+        self.name = name
+        self.campaign_id = campaign_id
+        super().__init__(
+            f"Kore.ai campaign {name!r} already exists as {campaign_id or '(no id)'} and if_exists='fail': "
+            "use if_exists='skip' to reuse it or 'update' to apply the definition"
+        )
+
+
+class KoreAICampaignStateError(KoreAIError, AirflowFailException):
+    """A campaign is in a status the task must not accept: a failure status its sensor names, Active
+    where the task was told to fail on it, still Preparing after the task's bound.
+
+    It fails the task for good (``AirflowFailException``): another try would read the same status. The
+    message says what is wrong and what to do first.
+
+    :param campaign_id: the campaign.
+    :param status: the status Kore.ai reported.
+    :param message: the whole message.
+    """
+
+    def __init__(self, campaign_id: str, status: str, message: str) -> None:
+        self.campaign_id = campaign_id
+        self.status = status
+        super().__init__(message)
+
+
 class KoreAIPartialUploadError(KoreAIError):
     """An upload of contacts stopped part-way: what was accepted, what is in doubt, what was never sent.
 

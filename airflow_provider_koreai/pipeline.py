@@ -208,6 +208,7 @@ class RequestPipeline:
             scrub=self.scrub,
             not_found_hint=call.not_found_hint,
             not_found=call.not_found,
+            enveloped=call.enveloped,
         )
 
     def _retry_arguments(self, call: Call, budget: transport.CallBudget) -> dict[str, Any]:

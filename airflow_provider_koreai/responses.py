@@ -34,6 +34,7 @@ AUTH_HINT = (
     "scope that includes Contact Center > Campaign Management, and that iid and account_id belong to it"
 )
 NOT_FOUND_HINT = "check the contact list id and the connection's iid (application id)"
+CAMPAIGN_NOT_FOUND_HINT = "check the campaign id (cd-...) and the connection's iid (application id)"
 NOT_FOUND_BY_NAME_HINT = "check the exact name (addContacts finds the list by name) and the connection's iid"
 RATE_LIMIT_HINT = (
     "run fewer Kore.ai tasks at once; Kore.ai allows 60 requests per minute per account across all "
@@ -59,6 +60,31 @@ class ContactCount:
     total_record_count: int
     #: The list's ``allowDuplicates`` as Kore.ai reports it; ``None`` when it does not say.
     allow_duplicates: bool | None
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    """A campaign's status, as :meth:`~airflow_provider_koreai.hooks.koreai.KoreAIHook.get_campaign_status`
+    and its async twin return it."""
+
+    campaign_id: str
+    #: Kore.ai's ``data.status``, as Kore.ai spells it (``Ready``, ``Active``, ``Completed``...).
+    status: str
+    #: The campaign's name, when Kore.ai says it.
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class CampaignContactsPage:
+    """One page of a campaign's per-contact results (Get All Contact Details, ``view=contacts``)."""
+
+    #: The rows of this page, as Kore.ai sends them (``phoneNumber``, ``dialerOutcome``...): contact data.
+    results: list[dict[str, Any]]
+    #: This page's number, from 1.
+    page: int
+    total_pages: int
+    #: Kore.ai's ``totalResults``: rows of the campaign's current or last run.
+    total_results: int
 
 
 class ResponseLike(Protocol):
@@ -97,11 +123,15 @@ def parse_response(
     scrub: Scrubber,
     not_found_hint: str = NOT_FOUND_HINT,
     not_found: str | None = None,
+    enveloped: bool = True,
 ) -> dict[str, Any]:
     """Kore.ai's JSON object for a successful answer; otherwise the matching error, scrubbed.
 
     :param not_found_hint: what to check when Kore.ai answers 404.
     :param not_found: what a 404 means for this call (``"Contact list cl-x not found"``).
+    :param enveloped: the answer's top-level ``status`` is the envelope's ``success``; ``False`` for
+        start and stop, whose ``status`` is the campaign's (``Active``): there only ``failure`` or
+        ``error`` is an error.
     """
     status = response.status_code
     try:
@@ -118,7 +148,10 @@ def parse_response(
             message=f"expected a JSON object, got {_excerpt(response, scrub)}",
             hint=HOST_HINT,
         )
-    if "status" in payload and payload["status"] != "success":
+    failed = (
+        payload.get("status") != "success" if enveloped else payload.get("status") in ("failure", "error")
+    )
+    if "status" in payload and failed:
         raise KoreAIUnexpectedResponseError(
             http_status=status,
             endpoint=endpoint,
@@ -204,6 +237,55 @@ def contact_list_id_of(contact_list: Mapping[str, Any]) -> str | None:
     """A list's id: Kore.ai names it ``_id`` in lists and ``contactListId`` in update answers."""
     value = contact_list.get("_id") or contact_list.get("contactListId")
     return value if isinstance(value, str) and value else None
+
+
+def campaign_id_of(campaign: Mapping[str, Any]) -> str | None:
+    """A campaign's id: Kore.ai names it ``_id`` in most answers and ``id`` in others."""
+    value = campaign.get("_id") or campaign.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def campaign_status(data: Mapping[str, Any], campaign_id: str, endpoint: str) -> CampaignStatus:
+    """The ``data`` of Get Campaign Status (``id``, ``status``, ``name``); a clear error without a status."""
+    status = data.get("status")
+    if not isinstance(status, str) or not status:
+        raise KoreAIUnexpectedResponseError(
+            http_status=200,
+            endpoint=endpoint,
+            message=f"the campaign's status is {describe(status, 40)}, not a status name",
+        )
+    name = data.get("name")
+    return CampaignStatus(campaign_id, status, name if isinstance(name, str) else None)
+
+
+def trigger_answer(payload: dict[str, Any], endpoint: str, hint: str | None = None) -> dict[str, Any]:
+    """The answer of a start or stop: a flat object whose ``status`` is the campaign's new status."""
+    if not isinstance(payload.get("status"), str):
+        raise KoreAIUnexpectedResponseError(
+            http_status=200,
+            endpoint=endpoint,
+            message="the answer has no status string",
+            hint=hint,
+        )
+    return payload
+
+
+def campaign_contacts_page(data: Mapping[str, Any], endpoint: str) -> CampaignContactsPage:
+    """One page of per-contact results, its numbers checked."""
+    results = data.get("results")
+    numbers: dict[str, Any] = {key: data.get(key) for key in ("page", "totalPages", "totalResults")}
+    bad = [key for key, value in numbers.items() if isinstance(value, bool) or not isinstance(value, int)]
+    if not isinstance(results, list) or not all(isinstance(row, dict) for row in results) or bad:
+        problem = f"no whole number {', '.join(bad)}" if bad else "no results list of objects"
+        raise KoreAIUnexpectedResponseError(
+            http_status=200, endpoint=endpoint, message=f"the page of contact results has {problem}"
+        )
+    return CampaignContactsPage(
+        results=results,
+        page=numbers["page"],
+        total_pages=numbers["totalPages"],
+        total_results=numbers["totalResults"],
+    )
 
 
 def contact_count(contact_list: Mapping[str, Any], contact_list_id: str, endpoint: str) -> ContactCount:

@@ -37,6 +37,8 @@ from typing import Any, TypeVar
 from airflow_provider_koreai.defaults import (
     BOOLEAN,
     BOOLEAN_OR_PATH,
+    CAMPAIGN_STATUSES,
+    CAMPAIGN_TYPES,
     CONNECTION_EXTRAS,
     SECONDS,
     WHOLE_NUMBER,
@@ -163,6 +165,212 @@ def contact_list_id(value: Any, field: str = "contact_list_id") -> str:
 
 def source(value: Any, field: str = "source") -> str:
     return require_text(field, value, max_length=MAX_NAME_LENGTH)
+
+
+# -- campaigns --------------------------------------------------------------------------------------------
+
+#: Kore.ai's documented limits of a campaign (Create Voice/SMS Campaign pages and the UI FAQ).
+MAX_CAMPAIGN_CONTACT_LISTS = 10
+DIALING_MODES = ("Agentless", "Progressive", "Preview")
+CALLING_FREQUENCIES = ("WEEKLY", "DAILY", "CUSTOM")
+CALLING_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+DIALING_ORDERS = ("FIFO", "LIFO")
+SMS_FORMATS = ("simple", "advanced")
+PRIORITIES = ("1", "2", "3", "4", "5")
+#: ``"9:00 AM"``: how Kore.ai writes the start and end of calling hours.
+_CLOCK_TIME = re.compile(r"(1[0-2]|0?[1-9]):[0-5][0-9] (AM|PM)")
+
+
+def campaign_id(value: Any, field: str = "campaign_id") -> str:
+    """A campaign's id (``cd-...``): one path segment, as :func:`contact_list_id` checks a list's."""
+    if isinstance(value, str) and not value:
+        raise KoreAIValidationError(field, "must not be empty; pass the id of the campaign, e.g. 'cd-...'")
+    return contact_list_id(value, field)
+
+
+def campaign_type(value: Any, field: str = "campaign_type") -> str:
+    """``"voice"`` or ``"sms"``."""
+    return one_of(value, field, CAMPAIGN_TYPES)
+
+
+def campaign_statuses(value: Any, field: str) -> tuple[str, ...]:
+    """Campaign statuses as Kore.ai spells them (:data:`~airflow_provider_koreai.defaults.CAMPAIGN_STATUSES`):
+    a list or tuple of them, or one as a string."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple | set | frozenset):
+        raise KoreAIValidationError(
+            field, f"must be a list of campaign statuses such as ['Completed'], got {describe(value)}"
+        )
+    unknown = [item for item in items if item not in CAMPAIGN_STATUSES]
+    if unknown:
+        allowed = ", ".join(CAMPAIGN_STATUSES)
+        raise KoreAIValidationError(
+            field, f"has {describe(unknown)}, not campaign statuses; use Kore.ai's spelling: {allowed}"
+        )
+    return tuple(dict.fromkeys(items))
+
+
+def campaign_spec(value: Any, campaign_type: str, field: str = "spec") -> dict[str, Any]:
+    """A campaign's definition, checked field by field as Kore.ai's create and update pages document it,
+    and returned as the JSON body to send (numbers spelled as Kore.ai wants them: ``priority`` ``"5"``).
+
+    Every refusal is raised at once
+    (:class:`~airflow_provider_koreai.exceptions.KoreAIInvalidArgumentsError`), each named by its path
+    (``spec.dialingStrategy.maxRingTime``). Fields Kore.ai
+    documents but this check does not know (``dncLists`` of the v2 pages, say) are sent as given.
+
+    :param campaign_type: ``"voice"``: ``dialingMode`` with its mode's fields (``experienceFlowName``
+        for Agentless, ``queue_name`` for Progressive and Preview, ``maxSkips`` for Preview),
+        ``enableMachineDetect`` and the dialing strategy's attempts and ring time; ``"sms"``: ``format``,
+        with ``message.message`` (simple) or ``experienceFlowName`` (advanced).
+    """
+    if not isinstance(value, Mapping):
+        raise KoreAIValidationError(
+            field,
+            f"must be a dict of Kore.ai's campaign fields (name, contactLists...), got {describe(value)}",
+        )
+    refusals = Refusals()
+    body: dict[str, Any] = dict(value)
+
+    def check(key: str, rule: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        checked = refusals.check(rule, body.get(key), f"{field}.{key}", *args, **kwargs)
+        if checked is not None:
+            body[key] = checked
+
+    sms_advanced = campaign_type == "sms" and body.get("format") == "advanced"
+    check("name", contact_list_name)
+    if sms_advanced and body.get("description") is None:
+        body.pop("description", None)
+    else:
+        check(
+            "description",
+            lambda text, name: require_text(
+                name, text, max_length=MAX_DESCRIPTION_LENGTH, allow_newlines=True
+            ),
+        )
+    check("contactLists", _campaign_contact_lists)
+    if not (sms_advanced and body.get("priority") is None):
+        check("priority", _priority)
+    if campaign_type == "voice":
+        check("dialingMode", one_of, DIALING_MODES)
+        mode = body.get("dialingMode")
+        if mode == "Agentless":
+            check("experienceFlowName", contact_list_name)
+        elif mode in ("Progressive", "Preview"):
+            check("queue_name", contact_list_name)
+        if mode == "Preview":
+            check("maxSkips", whole_number)
+        check("enableMachineDetect", parse_bool)
+    else:
+        check("format", one_of, SMS_FORMATS)
+        if body.get("format") == "simple":
+            check("message", _sms_message)
+        elif body.get("format") == "advanced":
+            check("experienceFlowName", contact_list_name)
+    check("dialingStrategy", _dialing_strategy, voice=campaign_type == "voice")
+    schedule = body.setdefault("schedule", {"isSchedulingEnabled": False})
+    if not isinstance(schedule, Mapping):
+        refusals.add(
+            f"{field}.schedule",
+            f"must be a dict such as {{'isSchedulingEnabled': False}}, got {describe(schedule)}",
+        )
+    refusals.raise_all()
+    return body
+
+
+def _campaign_contact_lists(value: Any, field: str) -> list[str]:
+    if not isinstance(value, list | tuple) or not value:
+        raise KoreAIValidationError(
+            field,
+            f"must be a list of 1 to {MAX_CAMPAIGN_CONTACT_LISTS} contact list names, got {describe(value)}",
+        )
+    if len(value) > MAX_CAMPAIGN_CONTACT_LISTS:
+        raise KoreAIValidationError(
+            field, f"names {len(value)} lists; a campaign takes at most {MAX_CAMPAIGN_CONTACT_LISTS}"
+        )
+    return [contact_list_name(name, f"{field}[{index}]") for index, name in enumerate(value)]
+
+
+def _priority(value: Any, field: str) -> str:
+    """Kore.ai's priority, 1 (lowest) to 5, sent as a string; an int or its digits are taken."""
+    return str(whole_number(value, field, minimum=1, maximum=5))
+
+
+def _sms_message(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise KoreAIValidationError(field, f"must be a dict with the 'message' text, got {describe(value)}")
+    require_text(f"{field}.message", value.get("message"), max_length=10_000, allow_newlines=True)
+    return dict(value)
+
+
+def _dialing_strategy(value: Any, field: str, *, voice: bool) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise KoreAIValidationError(
+            field, f"must be a dict with callerId and callingHours, got {describe(value)}"
+        )
+    refusals = Refusals()
+    strategy = dict(value)
+    caller = strategy.get("callerId")
+    if not isinstance(caller, Mapping):
+        refusals.add(f"{field}.callerId", "must be a dict {'phoneNumber': <the verified caller id>}")
+    else:
+        refusals.check(
+            require_text, f"{field}.callerId.phoneNumber", caller.get("phoneNumber"), max_length=32
+        )
+    hours = refusals.check(_calling_hours, strategy.get("callingHours"), f"{field}.callingHours")
+    if hours is not None:
+        strategy["callingHours"] = hours
+    if voice:
+        limits = {"maxAttemptsPerRecord": (1, 100), "defaultRetryPeriod": (1, 1440), "maxRingTime": (5, 120)}
+        for key, (low, high) in limits.items():
+            number = refusals.check(
+                whole_number, strategy.get(key), f"{field}.{key}", minimum=low, maximum=high
+            )
+            if number is not None:
+                strategy[key] = number
+        refusals.check(one_of, strategy.get("dialingOrder"), f"{field}.dialingOrder", DIALING_ORDERS)
+    refusals.raise_all()
+    return strategy
+
+
+def _calling_hours(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise KoreAIValidationError(
+            field, f"must be a dict with frequency, timezone and days, got {describe(value)}"
+        )
+    refusals = Refusals()
+    refusals.check(one_of, value.get("frequency"), f"{field}.frequency", CALLING_FREQUENCIES)
+    refusals.check(time_zone, value.get("timezone"), f"{field}.timezone")
+    days = value.get("days")
+    if not isinstance(days, list | tuple) or not days:
+        refusals.add(f"{field}.days", "must be a list of {'day': 'MO', 'start': '9:00 AM', 'end': '6:00 PM'}")
+    else:
+        for index, day in enumerate(days):
+            where = f"{field}.days[{index}]"
+            if not isinstance(day, Mapping):
+                refusals.add(where, f"must be a dict {{'day', 'start', 'end'}}, got {describe(day)}")
+                continue
+            refusals.check(one_of, day.get("day"), f"{where}.day", CALLING_DAYS)
+            for end in ("start", "end"):
+                text = day.get(end)
+                if not isinstance(text, str) or not _CLOCK_TIME.fullmatch(text):
+                    refusals.add(f"{where}.{end}", f"must be a time such as '9:00 AM', got {describe(text)}")
+    refusals.raise_all()
+    return dict(value)
+
+
+def time_zone(value: Any, field: str) -> str:
+    """A time zone of the tz database (``"Asia/Kolkata"``), as Kore.ai's calling hours take it."""
+    text = require_text(field, value, max_length=64)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise KoreAIValidationError(
+            field, f"is not a time zone of the tz database (e.g. 'America/New_York'): {describe(text)}"
+        ) from None
+    return text
 
 
 def connection_id(value: Any, field: str = "koreai_conn_id") -> str:

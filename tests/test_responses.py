@@ -16,7 +16,12 @@ from airflow_provider_koreai.exceptions import (
     KoreAIServerError,
     KoreAIUnexpectedResponseError,
 )
-from airflow_provider_koreai.responses import Scrubber, parse_response
+from airflow_provider_koreai.responses import (
+    Scrubber,
+    campaign_contacts_page,
+    campaign_id_of,
+    parse_response,
+)
 
 SECRET = "the-client-secret-0123456789"
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhcHBJZCI6ImNzLTEifQ.c2lnbmF0dXJl"
@@ -94,3 +99,33 @@ def test_a_success_is_the_json_object(make: Any) -> None:
 
 def test_a_scrubber_keeps_its_secret_out_of_repr() -> None:
     assert SECRET not in repr(Scrubber(SECRET))
+
+
+@pytest.mark.parametrize("make", CLIENTS)
+def test_a_campaign_status_at_the_top_is_not_an_envelope(make: Any) -> None:
+    started = {"status": "Active", "message": "Campaign Started", "campaignInstanceId": "cid-1"}
+    response = make(200, json.dumps(started).encode(), JSON)
+    assert parse_response(response, "POST /x", scrub=Scrubber(SECRET), enveloped=False) == started
+    with pytest.raises(KoreAIUnexpectedResponseError, match="Campaign Started"):
+        parse_response(response, "POST /x", scrub=Scrubber(SECRET))
+
+
+@pytest.mark.parametrize("make", CLIENTS)
+def test_a_failure_status_is_an_error_even_without_an_envelope(make: Any) -> None:
+    response = make(200, json.dumps({"status": "failure", "message": "nope"}).encode(), JSON)
+    with pytest.raises(KoreAIUnexpectedResponseError, match="nope"):
+        parse_response(response, "POST /x", scrub=Scrubber(SECRET), enveloped=False)
+
+
+def test_campaign_contacts_page_is_checked() -> None:
+    page = campaign_contacts_page(
+        {"results": [{"dialerOutcome": ""}], "page": 1, "totalPages": 2, "totalResults": 101}, "POST /x"
+    )
+    assert (page.page, page.total_pages, page.total_results) == (1, 2, 101)
+    with pytest.raises(KoreAIUnexpectedResponseError, match="totalResults"):
+        campaign_contacts_page({"results": [], "page": 1, "totalPages": 1}, "POST /x")
+
+
+def test_a_campaign_id_is_underscore_id_or_id() -> None:
+    assert campaign_id_of({"_id": "cd-1"}) == campaign_id_of({"id": "cd-1"}) == "cd-1"
+    assert campaign_id_of({"name": "x"}) is None

@@ -443,3 +443,62 @@ def test_no_refusal_raises_nothing() -> None:
     refusals.check(v.contact_list_id, "cl-1")
     refusals.raise_all("t")
     assert not refusals
+
+
+class TestCampaigns:
+    def test_a_documented_voice_campaign_passes_with_kore_spellings(self) -> None:
+        from tests.helpers.campaigns import voice_spec
+
+        body = v.campaign_spec(voice_spec(priority=4, schedule=None), "voice")
+        assert body["priority"] == "4"
+        assert body["schedule"] == {"isSchedulingEnabled": False}
+
+    def test_every_bad_field_is_named_by_its_path(self) -> None:
+        from airflow_provider_koreai.exceptions import KoreAIInvalidArgumentsError
+        from tests.helpers.campaigns import voice_spec
+
+        spec = voice_spec(dialingMode="Preview")
+        spec["dialingStrategy"]["maxRingTime"] = 200
+        spec["dialingStrategy"]["callingHours"]["days"][1]["start"] = "9am"
+        spec["dialingStrategy"]["callingHours"]["timezone"] = "Mars/Olympus"
+        with pytest.raises(KoreAIInvalidArgumentsError) as caught:
+            v.campaign_spec(spec, "voice")
+        assert caught.value.fields == (
+            "spec.queue_name",
+            "spec.maxSkips",
+            "spec.dialingStrategy.callingHours.timezone",
+            "spec.dialingStrategy.callingHours.days[1].start",
+            "spec.dialingStrategy.maxRingTime",
+        )
+
+    def test_an_advanced_sms_campaign_needs_no_description_or_priority(self) -> None:
+        spec = {
+            "name": "Reminders",
+            "contactLists": ["Overdue Invoices"],
+            "format": "advanced",
+            "experienceFlowName": "Reminder flow",
+            "dialingStrategy": {
+                "callerId": {"phoneNumber": "+14155550100"},
+                "callingHours": {
+                    "frequency": "DAILY",
+                    "timezone": "Europe/London",
+                    "days": [{"day": "MO", "start": "9:00 AM", "end": "5:00 PM"}],
+                },
+            },
+        }
+        assert "priority" not in v.campaign_spec(spec, "sms")
+
+    def test_eleven_lists_are_too_many(self) -> None:
+        from tests.helpers.campaigns import voice_spec
+
+        spec = voice_spec(contactLists=[f"list {n}" for n in range(11)])
+        with pytest.raises(KoreAIValidationError, match="at most 10"):
+            v.campaign_spec(spec, "voice")
+
+    @pytest.mark.parametrize("bad", [["Running"], "Done", 5])
+    def test_statuses_are_kore_spellings(self, bad: Any) -> None:
+        with pytest.raises(KoreAIValidationError, match="statuses"):
+            v.campaign_statuses(bad, "statuses")
+
+    def test_statuses_keep_their_order_once(self) -> None:
+        assert v.campaign_statuses(["Stopped", "Completed", "Stopped"], "x") == ("Stopped", "Completed")

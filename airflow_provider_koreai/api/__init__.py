@@ -6,6 +6,7 @@ is safe to send twice, and the hint for a 404. The hook's one request pipeline
 send nothing and import nothing heavy, so they are tested without HTTP.
 
 * :mod:`~airflow_provider_koreai.api.contact_lists`: the contact-list calls.
+* :mod:`~airflow_provider_koreai.api.campaigns`: the campaign calls.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Call:
         have reached Kore.ai (read timeout, dropped connection, 5xx) is never sent again by the pipeline.
     :param not_found_hint: what to check when Kore.ai answers 404.
     :param not_found: what a 404 means, the start of its message (``"Contact list cl-x not found"``).
+    :param enveloped: the answer's top-level ``status`` is Kore.ai's ``success``/``failure`` envelope;
+        ``False`` where it is the campaign's status instead (start and stop answer ``"status": "Active"``).
     """
 
     method: str
@@ -38,6 +41,7 @@ class Call:
     idempotent: bool = True
     not_found_hint: str = NOT_FOUND_HINT
     not_found: str = "Not found"
+    enveloped: bool = True
 
     @property
     def endpoint(self) -> str:

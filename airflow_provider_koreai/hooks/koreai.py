@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_koreai import assets, connection_form, rate_limit, responses, transport, validation
+from airflow_provider_koreai.api.campaigns import PLAY, STOP, CampaignEndpoints
 from airflow_provider_koreai.api.contact_lists import MAX_PAGE_SIZE, ContactListEndpoints
 from airflow_provider_koreai.connection import KoreAIConnectionConfig
 from airflow_provider_koreai.defaults import (
@@ -34,8 +35,10 @@ from airflow_provider_koreai.defaults import (
     DEFAULT_RETRY_TIMEOUT_SECONDS,
     DEFAULT_SOURCE,
     IF_EXISTS_MODES,
+    MAX_CAMPAIGN_PAGE_SIZE,
 )
 from airflow_provider_koreai.exceptions import (
+    KoreAICampaignExistsError,
     KoreAIConfigurationError,
     KoreAIContactListExistsError,
     KoreAIError,
@@ -48,7 +51,13 @@ from airflow_provider_koreai.exceptions import (
     short_endpoint,
 )
 from airflow_provider_koreai.pipeline import RequestPipeline
-from airflow_provider_koreai.responses import ContactCount, contact_list_id_of
+from airflow_provider_koreai.responses import (
+    CampaignContactsPage,
+    CampaignStatus,
+    ContactCount,
+    campaign_id_of,
+    contact_list_id_of,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -66,6 +75,20 @@ class EnsuredContactList(NamedTuple):
     contact_list_id: str
     contact_list: dict[str, Any]
     created: bool
+
+
+class EnsuredCampaign(NamedTuple):
+    """What :meth:`KoreAIHook.ensure_campaign` found or made: the campaign's id, the campaign as Kore.ai
+    holds it, and whether this call created it."""
+
+    campaign_id: str
+    campaign: dict[str, Any]
+    created: bool
+
+
+#: The statuses in which a start (``play``) or a stop has taken effect, read after an unclear answer.
+_STARTED = ("Active",)
+_STOPPED = ("Stopped", "Completed")
 
 
 class KoreAIHook(BaseHook):
@@ -241,6 +264,11 @@ class KoreAIHook(BaseHook):
     def contact_lists(self) -> ContactListEndpoints:
         """The contact-list calls of this connection's application."""
         return ContactListEndpoints(self.config.iid)
+
+    @cached_property
+    def campaigns(self) -> CampaignEndpoints:
+        """The campaign calls of this connection's application."""
+        return CampaignEndpoints(self.config.iid)
 
     def contact_list_asset_uri(self, contact_list_id: str) -> str:
         """The list's asset URI, ``koreai://<host>/<iid>/contact-lists/<id>`` (see ``assets.py``)."""
@@ -610,6 +638,298 @@ class KoreAIHook(BaseHook):
             if not results or not page.get("hasMore"):
                 return
 
+    # -- campaigns --------------------------------------------------------------------------------------
+
+    def get_campaign_status(self, campaign_id: str) -> CampaignStatus:
+        """A campaign's status (``Preparing``, ``Ready``, ``Active``, ``Paused``, ``Completed``,
+        ``Stopped``...), read with Get Campaign Status."""
+        call = self.campaigns.status(validation.campaign_id(campaign_id))
+        data = responses.data_object(self.run(call), call.endpoint)
+        return responses.campaign_status(data, campaign_id, call.endpoint)
+
+    async def aget_campaign_status(
+        self, campaign_id: str, *, timeout: float | None = None, retry: bool = True
+    ) -> CampaignStatus:
+        """:meth:`get_campaign_status` for the triggerer's event loop.
+
+        :param timeout: read timeout of the request, e.g. clipped to a trigger's deadline; default: the
+            hook's ``timeout``.
+        :param retry: ``False`` sends one request (a trigger's poll interval is its retry).
+        """
+        call = self.campaigns.status(validation.campaign_id(campaign_id))
+        data = responses.data_object(await self.arun(call, retry=retry, timeout=timeout), call.endpoint)
+        return responses.campaign_status(data, campaign_id, call.endpoint)
+
+    def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        """One campaign as Kore.ai holds it (``_id``, ``name``, ``status``, ``contactLists``, and once it
+        has run ``campaignInstanceId``)."""
+        call = self.campaigns.get(validation.campaign_id(campaign_id))
+        return responses.data_object(self.run(call), call.endpoint)
+
+    def list_campaigns(
+        self, campaign_type: str = "voice", statuses: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every campaign of a type in the application, read page by page within one ``retry_timeout``.
+
+        :param statuses: only campaigns in these statuses (Kore.ai's ``filters.status``).
+        """
+        kind = validation.campaign_type(campaign_type)
+        wanted = None if statuses is None else validation.campaign_statuses(list(statuses), "statuses")
+        campaigns: list[dict[str, Any]] = []
+        page = 1
+        with self.retry_policy.call_budget():
+            while True:
+                call = self.campaigns.list_page(
+                    kind, page=page, limit=MAX_CAMPAIGN_PAGE_SIZE, statuses=wanted
+                )
+                data = responses.data_object(self.run(call), call.endpoint)
+                results = data.get("results")
+                if not isinstance(results, list):
+                    raise KoreAIUnexpectedResponseError(
+                        http_status=200, endpoint=call.endpoint, message="the page has no results list"
+                    )
+                campaigns.extend(item for item in results if isinstance(item, dict))
+                total_pages = data.get("totalPages")
+                more = data.get("hasMore") if isinstance(data.get("hasMore"), bool) else None
+                if not results or more is False or (isinstance(total_pages, int) and page >= total_pages):
+                    return campaigns
+                if more is None and not isinstance(total_pages, int):
+                    return campaigns
+                page += 1
+
+    def find_campaign(self, name: str, campaign_type: str = "voice") -> dict[str, Any] | None:
+        """The campaign with exactly this name, or ``None``. Several campaigns of that name are an error."""
+        wanted = validation.contact_list_name(name)
+        matches = [item for item in self.list_campaigns(campaign_type) if item.get("name") == wanted]
+        if len(matches) > 1:
+            ids = ", ".join(campaign_id_of(item) or "?" for item in matches)
+            raise KoreAIError(
+                f"{len(matches)} Kore.ai campaigns are named {wanted!r}: address the campaign by id ({ids})"
+            )
+        return matches[0] if matches else None
+
+    def start_campaign(self, campaign_id: str, campaign_type: str = "voice") -> dict[str, Any]:
+        """Start (``trigger=play``) a campaign and return Kore.ai's answer (``status``, ``message``,
+        ``campaignInstanceId``...).
+
+        A start is not safe to repeat. After an ambiguous failure (a timeout after sending, a dropped
+        connection, a 5xx) the campaign's status is read first: an ``Active`` campaign was started by the
+        first attempt and is not started again (the answer then says so, with the ``campaignInstanceId``
+        read from the campaign). Kore.ai's refusals (a campaign still ``Preparing``, already ``Active``,
+        or whose list another campaign is dialling) raise ``KoreAIRequestRejectedError``.
+        """
+        return self._trigger_campaign(campaign_id, campaign_type, PLAY)
+
+    def stop_campaign(self, campaign_id: str, campaign_type: str = "voice") -> dict[str, Any]:
+        """Stop (``trigger=stop``) a running campaign and return Kore.ai's answer.
+
+        As :meth:`start_campaign`: after an ambiguous failure the status is read first, and a campaign
+        found ``Stopped`` or ``Completed`` is not stopped again.
+        """
+        return self._trigger_campaign(campaign_id, campaign_type, STOP)
+
+    def _trigger_campaign(self, campaign_id: str, campaign_type: str, action: str) -> dict[str, Any]:
+        checked_id = validation.campaign_id(campaign_id)
+        call = self.campaigns.trigger(checked_id, validation.campaign_type(campaign_type), action)
+        done, verb = (_STARTED, "Start") if action == PLAY else (_STOPPED, "Stop")
+        applied_hint = f"the {verb.lower()} was probably applied; read the campaign's status"
+
+        with self.retry_policy.call_budget() as budget:
+
+            def trigger_once(attempt: int) -> dict[str, Any]:
+                if attempt > 1:
+                    status = self.get_campaign_status(checked_id)
+                    if status.status in done:
+                        self.log.warning(
+                            "Kore.ai %s: the previous attempt did reach Kore.ai; campaign %s is %s",
+                            call.endpoint,
+                            checked_id,
+                            status.status,
+                        )
+                        instance = self.get_campaign(checked_id).get("campaignInstanceId")
+                        return {
+                            "status": status.status,
+                            "message": f"{verb} confirmed by reading the status after an unclear answer",
+                            "campaignInstanceId": instance if isinstance(instance, str) else None,
+                        }
+                    if budget.spent:
+                        raise KoreAITransportError(
+                            f"{verb} of campaign {checked_id} not confirmed: read its status in Kore.ai "
+                            "before running the task again. An earlier attempt got no clear answer, the "
+                            f"campaign was {status.status} when checked afterwards, and retry_timeout "
+                            f"({budget.seconds:g} s) is spent, so the {verb.lower()} was not sent again "
+                            f"({short_endpoint(call.endpoint)})",
+                            endpoint=call.endpoint,
+                            outcome_unknown=True,
+                        )
+                return responses.trigger_answer(self.run(call), call.endpoint, hint=applied_hint)
+
+            answer = self._resolve_ambiguous(call, trigger_once, budget)
+        self.log.info(
+            "Kore.ai campaign %s: %s (instance %s)",
+            checked_id,
+            answer.get("status"),
+            answer.get("campaignInstanceId") or "not reported",
+        )
+        return answer
+
+    def iter_campaign_contact_pages(
+        self, campaign_id: str, *, page_size: int = MAX_CAMPAIGN_PAGE_SIZE
+    ) -> Iterator[CampaignContactsPage]:
+        """A campaign's per-contact results of its current or last run, one page at a time, each
+        fetched as the caller iterates (``page``/``limit``, at most 100 rows a page). The rows hold contact
+        data (phone numbers): keep them out of logs and XCom."""
+        checked_id = validation.campaign_id(campaign_id)
+        limit = validation.whole_number(
+            page_size, "page_size", minimum=1, maximum=MAX_CAMPAIGN_PAGE_SIZE, allow_text=False
+        )
+        page = 1
+        while True:
+            call = self.campaigns.contacts_page(checked_id, page=page, limit=limit)
+            found = responses.campaign_contacts_page(
+                responses.data_object(self.run(call), call.endpoint), call.endpoint
+            )
+            yield found
+            if not found.results or page >= found.total_pages:
+                return
+            page += 1
+
+    def iter_campaign_contacts(
+        self, campaign_id: str, *, page_size: int = MAX_CAMPAIGN_PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Every per-contact result of a campaign's current or last run (``phoneNumber``,
+        ``dialerOutcome``, ``numberOfAttemptsSoFar``, ``botOutboundStatus``...), lazily, page by page."""
+        for page in self.iter_campaign_contact_pages(campaign_id, page_size=page_size):
+            yield from page.results
+
+    def create_campaign(self, campaign_type: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """Create a campaign from its definition (Kore.ai's fields: ``name``, ``description``,
+        ``contactLists``, ``priority``, ``dialingMode``, ``dialingStrategy``...) and return it (its id in
+        ``_id`` or ``id``); a voice campaign starts ``Preparing``.
+
+        The definition is checked first (:func:`~airflow_provider_koreai.validation.campaign_spec`). The
+        create is not safe to repeat: after an ambiguous failure the campaign is looked up by name first,
+        and the POST is sent again only if it is not there. :meth:`ensure_campaign` is the
+        create-or-reuse call.
+        """
+        kind = validation.campaign_type(campaign_type)
+        body = validation.campaign_spec(spec, kind)
+        call = self.campaigns.create(kind, body)
+        with self.retry_policy.call_budget() as budget:
+
+            def create_once(attempt: int) -> dict[str, Any]:
+                if attempt > 1:
+                    existing = self.find_campaign(body["name"], kind)
+                    if existing is not None:
+                        self.log.warning(
+                            "Kore.ai %s: the previous attempt did reach Kore.ai; campaign %r exists as %s",
+                            call.endpoint,
+                            body["name"],
+                            campaign_id_of(existing),
+                        )
+                        return existing
+                    if budget.spent:
+                        raise KoreAITransportError(
+                            f"Create of campaign {body['name']!r} not confirmed: check Kore.ai for the "
+                            "campaign before running the task again. An earlier attempt got no clear answer, "
+                            "no campaign of that name existed when checked afterwards, and retry_timeout "
+                            f"({budget.seconds:g} s) is spent, so the create was not sent again "
+                            f"({short_endpoint(call.endpoint)})",
+                            endpoint=call.endpoint,
+                            outcome_unknown=True,
+                        )
+                payload = self.run(call)
+                data = responses.data_object(payload, call.endpoint)
+                if campaign_id_of(data) is None and isinstance(payload.get("id"), str):
+                    data = {**data, "_id": payload["id"]}  # Preview v1 answers {"id", "data": {"campId"}}
+                self._campaign_id(data, call.endpoint)
+                return data
+
+            created = self._resolve_ambiguous(call, create_once, budget)
+        self.log.info("Kore.ai campaign %r created as %s", body["name"], campaign_id_of(created))
+        return created
+
+    def ensure_campaign(
+        self, campaign_type: str, spec: dict[str, Any], *, if_exists: str = "skip"
+    ) -> EnsuredCampaign:
+        """The campaign of ``spec["name"]``, created if there is none: never a second campaign of a name.
+
+        :param if_exists: when a campaign of the name exists (found first, or created by someone else
+            meanwhile: Kore.ai's 409): ``"skip"`` returns it unchanged, ``"update"`` applies ``spec``
+            to it (refused by Kore.ai while it is Active), ``"fail"`` raises ``KoreAICampaignExistsError``.
+        """
+        mode = validation.one_of(if_exists, "if_exists", IF_EXISTS_MODES)
+        kind = validation.campaign_type(campaign_type)
+        body = validation.campaign_spec(spec, kind)
+        found_at = self.campaigns.list_page(kind, page=1, limit=MAX_CAMPAIGN_PAGE_SIZE).endpoint
+        with self.retry_policy.call_budget():
+            existing = self.find_campaign(body["name"], kind)
+            if existing is None:
+                try:
+                    created = self.create_campaign(kind, body)
+                    return EnsuredCampaign(self._campaign_id(created, found_at), created, created=True)
+                except KoreAIRequestRejectedError as error:
+                    existing = self.find_campaign(body["name"], kind) if error.http_status == 409 else None
+                    if existing is None:
+                        raise
+                    self.log.warning(
+                        "Kore.ai campaign %r was created by someone else meanwhile (HTTP 409)", body["name"]
+                    )
+            campaign_id = self._campaign_id(existing, found_at)
+            if mode == "fail":
+                raise KoreAICampaignExistsError(body["name"], campaign_id)
+            if mode == "update":
+                self.log.info(
+                    "Kore.ai campaign %r exists as %s: updating it (if_exists='update')",
+                    body["name"],
+                    campaign_id,
+                )
+                self.update_campaign(campaign_id, kind, body)
+                return EnsuredCampaign(campaign_id, self.get_campaign(campaign_id), created=False)
+        self.log.info(
+            "Kore.ai campaign %r already exists as %s (if_exists='skip')", body["name"], campaign_id
+        )
+        return EnsuredCampaign(campaign_id, existing, created=False)
+
+    def update_campaign(self, campaign_id: str, campaign_type: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """Replace a campaign's definition (a PUT of every field, checked as :meth:`create_campaign`
+        checks them) and return Kore.ai's ``data``. Kore.ai refuses to edit an Active campaign."""
+        kind = validation.campaign_type(campaign_type)
+        body = validation.campaign_spec(spec, kind)
+        call = self.campaigns.update(validation.campaign_id(campaign_id), kind, body)
+        payload = self.run(call)
+        data = payload.get("data")
+        self.log.info("Kore.ai campaign %s updated: name=%r", campaign_id, body["name"])
+        return data if isinstance(data, dict) else {}
+
+    def delete_campaign(self, campaign_id: str, campaign_type: str = "voice") -> dict[str, Any]:
+        """Delete a campaign; returns what Kore.ai says it deleted (``{}`` when it sends no ``data``).
+
+        A 404 on a retry that follows an ambiguous failure means the first attempt did delete it: that is
+        success, not "not found". Kore.ai refuses to delete a running campaign: stop it first.
+        """
+        call = self.campaigns.delete(
+            validation.campaign_id(campaign_id), validation.campaign_type(campaign_type)
+        )
+
+        def delete_once(attempt: int) -> dict[str, Any]:
+            try:
+                payload = self.run(call)
+            except KoreAINotFoundError:
+                if attempt == 1:
+                    raise
+                self.log.warning(
+                    "Kore.ai %s: the previous attempt had already deleted the campaign", call.endpoint
+                )
+                return {}
+            data = payload.get("data")
+            return data if isinstance(data, dict) else {}
+
+        with self.retry_policy.call_budget() as budget:
+            deleted = self._resolve_ambiguous(call, delete_once, budget)
+        self.log.info("Kore.ai campaign %s deleted", campaign_id)
+        return deleted
+
     # -- the UI's Test button -------------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:
@@ -650,6 +970,18 @@ class KoreAIHook(BaseHook):
                 hint=hint,
             )
         return list_id
+
+    @staticmethod
+    def _campaign_id(campaign: dict[str, Any], endpoint: str) -> str:
+        found = campaign_id_of(campaign)
+        if found is None:
+            raise KoreAIUnexpectedResponseError(
+                http_status=200,
+                endpoint=endpoint,
+                message=f"a campaign without an id (keys {sorted(campaign)})",
+                hint="the campaign was probably created; look it up by name",
+            )
+        return found
 
     def _resolve_ambiguous(
         self, call: Call, attempt_call: Callable[[int], Any], budget: transport.CallBudget
