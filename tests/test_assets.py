@@ -24,8 +24,14 @@ def test_airflow_normalises_koreai_uris_with_our_handler() -> None:
     ("uri", "problem"),
     [
         ("koreai://contact-lists/cl-1", "must be koreai://<host>/<iid>/<contact-lists|campaigns>/<id>"),
-        ("koreai://platform.kore.ai/st-1/flows/c-1", "must be koreai://<host>/<iid>/<contact-lists|campaigns>/<id>"),
-        ("koreai://platform.kore.ai/st-1/campaigns/", "must be koreai://<host>/<iid>/<contact-lists|campaigns>/<id>"),
+        (
+            "koreai://platform.kore.ai/st-1/flows/c-1",
+            "must be koreai://<host>/<iid>/<contact-lists|campaigns>/<id>",
+        ),
+        (
+            "koreai://platform.kore.ai/st-1/campaigns/",
+            "must be koreai://<host>/<iid>/<contact-lists|campaigns>/<id>",
+        ),
         ("koreai:///st-1/contact-lists/cl-1", "must contain the platform host"),
         ("koreai://platform.kore.ai/st-1/contact-lists/cl-1?x=1", "must not contain a query"),
     ],
