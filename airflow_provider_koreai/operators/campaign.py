@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_koreai import campaign_control, validation
 from airflow_provider_koreai.campaign_control import (
@@ -43,6 +43,8 @@ from airflow_provider_koreai.exceptions import (
 from airflow_provider_koreai.operators.base import KoreAIBaseOperator
 
 if TYPE_CHECKING:
+    import logging
+
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath, XComArg
 
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
@@ -566,7 +568,8 @@ class ExportCampaignResultsOperator(KoreAIBaseOperator):
             destination_conn_id=checked["destination_conn_id"],
             file_format=self.file_format,
             seconds_per_request=60 / budget if budget else None,
-            log=self.log,
+            # The task's logger (structlog's, on Airflow 3) answers the stdlib calls the export makes.
+            log=cast("logging.Logger", self.log),
         )
         result: dict[str, Any] = summary.as_dict()
         campaign_uri = hook.campaign_asset_uri(campaign_id)

@@ -7,8 +7,7 @@ Across a real wire: ``tests/integration/test_campaign_operators_emulator.py``.
 from __future__ import annotations
 
 import json
-import sys
-import types
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -17,8 +16,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG
 
-import airflow_provider_koreai
-from airflow_provider_koreai import campaign_control
+from airflow_provider_koreai import campaign_control, campaign_results
 from airflow_provider_koreai.exceptions import (
     KoreAICampaignStateError,
     KoreAIInvalidArgumentsError,
@@ -535,7 +533,7 @@ class FakeSummary:
 @pytest.fixture
 def export_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """``campaign_results.export_campaign_results`` replaced: it consumes the pages and records its
-    arguments (the module writes files; its own tests cover that)."""
+    arguments (the module writes files; ``tests/test_campaign_results.py`` covers that)."""
     calls: list[dict[str, Any]] = []
 
     def export(pages: Any, destination: Any, **kwargs: Any) -> FakeSummary:
@@ -543,10 +541,7 @@ def export_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append({"destination": destination, **kwargs})
         return FakeSummary(str(destination), rows)
 
-    module = types.ModuleType("airflow_provider_koreai.campaign_results")
-    module.export_campaign_results = export  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setattr(airflow_provider_koreai, "campaign_results", module, raising=False)
+    monkeypatch.setattr(campaign_results, "export_campaign_results", export)
     return calls
 
 
@@ -611,3 +606,28 @@ def test_export_refuses_literal_mistakes_when_the_dag_is_parsed() -> None:
     with pytest.raises(KoreAIInvalidArgumentsError) as named:
         export_operator(destination="/tmp/results.txt")
     assert "file_format='csv' or 'jsonl'" in str(named.value)
+
+
+def test_export_writes_the_file_and_keeps_every_phone_number_in_it(
+    hook: FakeHook, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real export module under the operator: the numbers are in the file, not in XCom or the log."""
+    hook.iter_campaign_contact_pages.return_value = iter(
+        [CampaignContactsPage(ROWS[:1], 1, 2, 2), CampaignContactsPage(ROWS[1:], 2, 2, 2)]
+    )
+    destination = tmp_path / "results.jsonl"
+    result, ti = run(export_operator(destination=str(destination)))
+
+    assert result == {
+        "destination": destination.as_uri(),
+        "rows_written": 2,
+        "file_format": "jsonl",
+        "compressed": False,
+        "outcomes": {"userHangUp": 1, "not_dialled": 1},
+    }
+    assert [json.loads(line)["phoneNumber"] for line in destination.read_text().splitlines()] == [
+        PHONE,
+        "+15550009876",
+    ]
+    assert PHONE not in json.dumps(pushed(ti))
+    assert PHONE not in capsys.readouterr().out
