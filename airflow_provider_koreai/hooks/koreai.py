@@ -16,7 +16,7 @@ request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -342,6 +342,26 @@ class KoreAIHook(BaseHook):
         self.log.debug("Kore.ai contact list %s updated: name=%r", data["contactListId"], body["name"])
         return data
 
+    def contact_list_differences(
+        self,
+        contact_list_id: str,
+        *,
+        name: str,
+        allow_duplicates: bool,
+        source: str = DEFAULT_SOURCE,
+        description: str | None = None,
+    ) -> dict[str, tuple[Any, Any]]:
+        """Read a list back (one GET) and say which of these settings it no longer holds.
+
+        The settings are compared as :meth:`update_contact_list` sends them (``description`` only when
+        given) with the values Kore.ai reports; a setting Kore.ai does not report is not compared.
+
+        :return: ``{field: (written, found)}`` by Kore.ai's field names (``name``, ``description``,
+            ``allowDuplicates``, ``source``); ``{}`` when the list holds every setting.
+        """
+        body = contact_list_body(name, allow_duplicates, source, description)
+        return settings_differences(body, self.get_contact_list(contact_list_id))
+
     def get_contact_list(self, contact_list_id: str) -> dict[str, Any]:
         """One contact list as Kore.ai holds it (``_id``, ``name``, ``totalRecordCount``, ``status``...)."""
         call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
@@ -533,9 +553,9 @@ class KoreAIHook(BaseHook):
         """``if_exists='skip'``: say whether the list left as it is differs from what was asked for."""
         name = body["name"]
         differences = {
-            key: (existing.get(key), value)
-            for key, value in body.items()
-            if key != "name" and key in existing and existing.get(key) != value
+            key: (found, wanted)
+            for key, (wanted, found) in settings_differences(body, existing).items()
+            if key != "name"
         }
         if differences:
             self.log.warning(
@@ -1015,3 +1035,9 @@ def contact_list_body(
     if checked_description is not None:
         body["description"] = checked_description
     return body
+
+
+def settings_differences(body: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The settings of ``body`` (a create's or an update's) that the list ``found`` does not hold, as
+    ``{field: (in body, found)}``; a field ``found`` does not report is not compared."""
+    return {key: (value, found[key]) for key, value in body.items() if key in found and found[key] != value}
