@@ -1,12 +1,16 @@
-"""The ``koreai://`` asset scheme: one URI per Kore.ai contact list, the same for Airflow and OpenLineage.
+"""The ``koreai://`` asset scheme: one URI per Kore.ai contact list or campaign, the same for Airflow and
+OpenLineage.
 
 ``koreai://<platform host>/<iid>/contact-lists/<contact list id>``, e.g.
-``koreai://platform.kore.ai/st-1234/contact-lists/cl-5678``. The host and the application id (iid) make
-a list id unique across tenants and regions. Airflow checks and normalises every ``koreai://`` URI with
+``koreai://platform.kore.ai/st-1234/contact-lists/cl-5678``, and
+``koreai://<platform host>/<iid>/campaigns/<campaign id>``, e.g.
+``koreai://platform.kore.ai/st-1234/campaigns/cd-9012``. The host and the application id (iid) make
+an id unique across tenants and regions. Airflow checks and normalises every ``koreai://`` URI with
 :func:`sanitize_uri` (registered in the provider info under ``asset-uris``): the host in lower case,
 without the default port, exactly three path segments, no query or fragment; so two spellings of one list
 are one asset, and a malformed URI fails when the DAG is parsed rather than matching nothing. OpenLineage
-sees the same list as namespace ``koreai://<host>``, name ``<iid>/contact-lists/<id>``
+sees the same list as namespace ``koreai://<host>``, name ``<iid>/contact-lists/<id>`` (a campaign:
+``<iid>/campaigns/<id>``)
 (:func:`convert_asset_to_openlineage`).
 
 Imported by the provider manager when Airflow loads assets: no heavy imports here.
@@ -23,14 +27,25 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Asset
 
 SCHEME = "koreai"
-#: The one kind of resource addressed so far; campaigns would get their own segment.
+#: The kinds of resource addressed, each by its own path segment.
 CONTACT_LISTS = "contact-lists"
+CAMPAIGNS = "campaigns"
+KINDS = (CONTACT_LISTS, CAMPAIGNS)
 _DEFAULT_PORT = 443
 
 
 def contact_list_uri(*, host: str, iid: str, contact_list_id: str) -> str:
     """The normalised URI of a contact list (segments percent-encoded)."""
-    path = "/".join(quote(part, safe="") for part in (iid, CONTACT_LISTS, contact_list_id))
+    return _uri(host, iid, CONTACT_LISTS, contact_list_id)
+
+
+def campaign_uri(*, host: str, iid: str, campaign_id: str) -> str:
+    """The normalised URI of a campaign (segments percent-encoded)."""
+    return _uri(host, iid, CAMPAIGNS, campaign_id)
+
+
+def _uri(host: str, iid: str, kind: str, resource_id: str) -> str:
+    path = "/".join(quote(part, safe="") for part in (iid, kind, resource_id))
     return f"{SCHEME}://{host.lower()}/{path}"
 
 
@@ -44,9 +59,10 @@ def sanitize_uri(uri: SplitResult) -> SplitResult:
     if uri.query or uri.fragment:
         raise ValueError(f"URI format {SCHEME}:// must not contain a query or a fragment, e.g. {example}")
     segments = uri.path.split("/")[1:]
-    if len(segments) != 3 or segments[1] != CONTACT_LISTS or not all(segments):
+    if len(segments) != 3 or segments[1] not in KINDS or not all(segments):
+        kinds = "|".join(KINDS)
         raise ValueError(
-            f"URI format {SCHEME}:// must be {SCHEME}://<host>/<iid>/{CONTACT_LISTS}/<id>, got {uri.path!r}"
+            f"URI format {SCHEME}:// must be {SCHEME}://<host>/<iid>/<{kinds}>/<id>, got {uri.path!r}"
         )
     hostname = uri.hostname.lower()
     netloc = f"[{hostname}]" if ":" in hostname else hostname
@@ -64,7 +80,8 @@ def create_asset(*, host: str, iid: str, contact_list_id: str, extra: dict[str, 
 
 
 def openlineage_names(uri: str) -> tuple[str, str]:
-    """OpenLineage's names of a list: namespace ``koreai://<host>``, name ``<iid>/contact-lists/<id>``."""
+    """OpenLineage's names of a list or a campaign: namespace ``koreai://<host>``, name
+    ``<iid>/contact-lists/<id>`` or ``<iid>/campaigns/<id>``."""
     parts = sanitize_uri(urlsplit(uri))
     return f"{SCHEME}://{parts.netloc}", parts.path.lstrip("/")
 

@@ -9,6 +9,8 @@ when a task runs, never when a DAG is parsed:
 * :func:`contact_file`: the file behind ``path``: a local path, an ``ObjectStoragePath``, or an object
   storage URI (``s3://``, ``gs://``, ``file://``, ``memory://``...) opened through Airflow's object storage
   with ``path_conn_id``; its format from ``file_format``, else from the suffix (after ``.gz``);
+  :func:`object_storage_path` is the URI's resolution alone, shared with the campaign results' export
+  (:mod:`airflow_provider_koreai.campaign_results`);
 * :func:`parse_records`: ``records`` as a task receives it: a list, or the text a template renders (a JSON
   array, or the Python ``repr`` of a list, what Jinja renders without ``render_template_as_native_obj``);
 * :class:`ContactUpload`: the two passes over the source. :meth:`~ContactUpload.check` (pass 1) maps every
@@ -48,7 +50,15 @@ from airflow_provider_koreai.contacts import (
 )
 from airflow_provider_koreai.exceptions import KoreAIPartialUploadError, KoreAIValidationError
 
-__all__ = ["CheckReport", "ContactUpload", "UploadProgress", "contact_file", "lineage_name", "parse_records"]
+__all__ = [
+    "CheckReport",
+    "ContactUpload",
+    "UploadProgress",
+    "contact_file",
+    "lineage_name",
+    "object_storage_path",
+    "parse_records",
+]
 
 # -- where the contacts come from ------------------------------------------------------------------------
 
@@ -71,17 +81,9 @@ def contact_file(path: Any, *, conn_id: str | None = None, file_format: str | No
     :param file_format: ``"csv"`` or ``"jsonl"`` (checked by the operator), for a name that does not say;
         ``None``: from the suffix, after ``.gz``.
     """
-    from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-    if isinstance(path, str) and "://" in path:
-        written = path
-        try:
-            path = ObjectStoragePath(path, conn_id=conn_id or None)
-        except (ValueError, ImportError) as error:  # no filesystem for the scheme, a malformed URI
-            raise KoreAIValidationError("path", f"{written!r} cannot be opened: {error}") from None
-        return _stored_file(path, file_format, written)
-    if isinstance(path, ObjectStoragePath):
-        return _stored_file(path, file_format, str(path))
+    store = object_storage_path(path, conn_id=conn_id, field="path")
+    if store is not None:
+        return _stored_file(store, file_format, path if isinstance(path, str) else str(store))
     # What a DAG parse checks already for a literal path: its type and its format.
     validation.contact_file_path(path, "path", file_format=file_format)
     location = os.fspath(path)
@@ -93,6 +95,27 @@ def contact_file(path: Any, *, conn_id: str | None = None, file_format: str | No
             "write to object storage and pass its URI (s3://..., gs://...) instead",
         )
     return ContactFile.local(location, kind=kind)
+
+
+def object_storage_path(path: Any, *, conn_id: str | None = None, field: str = "path") -> Any:
+    """``path`` as an ``ObjectStoragePath`` when it names one: an ``ObjectStoragePath`` as given, or a URI
+    (``s3://``, ``gs://``, ``file://``...) opened with ``conn_id`` (``None`` or ``""``, what a template
+    renders for "no connection": the store's default); ``None`` for anything else (a local path). Nothing
+    is read or written.
+
+    :raises KoreAIValidationError: naming ``field``, when no filesystem serves the URI's scheme or the URI
+        is malformed.
+    """
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    if isinstance(path, ObjectStoragePath):
+        return path
+    if not (isinstance(path, str) and "://" in path):
+        return None
+    try:
+        return ObjectStoragePath(path, conn_id=conn_id or None)
+    except (ValueError, ImportError) as error:  # no filesystem for the scheme, a malformed URI
+        raise KoreAIValidationError(field, f"{path!r} cannot be opened: {error}") from None
 
 
 def _stored_file(store: Any, file_format: str | None, written: str) -> ContactFile:

@@ -34,7 +34,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": INTEGRATION,
-                "python-modules": ["airflow_provider_koreai.operators.contact_list"],
+                "python-modules": [
+                    "airflow_provider_koreai.operators.contact_list",
+                    "airflow_provider_koreai.operators.campaign",
+                ],
             },
         ],
         "sensors": [

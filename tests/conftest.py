@@ -172,3 +172,16 @@ def emulator(
     monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(server.airflow_connection()))
     yield server
     server.reset()
+
+
+@pytest.fixture
+def memory_store() -> Iterator[Any]:
+    """An in-memory object store under ``memory://``, attached as a deployment attaches S3 or GCS: a bucket
+    for tests that read or write through Airflow's object storage."""
+    from airflow.sdk.io import attach
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    fs = MemoryFileSystem()
+    attach("memory", fs=fs)
+    yield fs
+    fs.store.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,15 +23,21 @@ def test_airflow_normalises_koreai_uris_with_our_handler() -> None:
 @pytest.mark.parametrize(
     ("uri", "problem"),
     [
-        ("koreai://contact-lists/cl-1", "must be koreai://<host>/<iid>/contact-lists/<id>"),
-        ("koreai://platform.kore.ai/st-1/campaigns/c-1", "must be koreai://<host>/<iid>/contact-lists/<id>"),
-        ("koreai://platform.kore.ai/st-1/contact-lists/", "must be koreai://<host>/<iid>/contact-lists/<id>"),
+        ("koreai://contact-lists/cl-1", "must be koreai://<host>/<iid>/<contact-lists|campaigns>/<id>"),
+        (
+            "koreai://platform.kore.ai/st-1/flows/c-1",
+            "must be koreai://<host>/<iid>/<contact-lists|campaigns>/<id>",
+        ),
+        (
+            "koreai://platform.kore.ai/st-1/campaigns/",
+            "must be koreai://<host>/<iid>/<contact-lists|campaigns>/<id>",
+        ),
         ("koreai:///st-1/contact-lists/cl-1", "must contain the platform host"),
         ("koreai://platform.kore.ai/st-1/contact-lists/cl-1?x=1", "must not contain a query"),
     ],
 )
 def test_a_malformed_uri_fails_when_the_dag_is_parsed(uri: str, problem: str) -> None:
-    with pytest.raises(ValueError, match=problem.replace("?", r"\?")):
+    with pytest.raises(ValueError, match=re.escape(problem)):
         Asset(uri)
 
 
@@ -48,3 +55,10 @@ def test_openlineage_names_follow_the_documented_convention() -> None:
         "st-1/contact-lists/cl-1",
     )
     assert assets.sanitize_uri(urlsplit("koreai://h:8443/a/contact-lists/b")).netloc == "h:8443"
+
+
+def test_a_campaign_has_its_own_uri_and_openlineage_name() -> None:
+    uri = assets.campaign_uri(host="Platform.Kore.ai", iid="st-1", campaign_id="cd-1")
+    assert uri == "koreai://platform.kore.ai/st-1/campaigns/cd-1"
+    assert Asset("koreai://PLATFORM.kore.ai:443/st-1/campaigns/cd-1/").uri == uri
+    assert assets.openlineage_names(uri) == ("koreai://platform.kore.ai", "st-1/campaigns/cd-1")

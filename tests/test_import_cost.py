@@ -25,6 +25,7 @@ HEAVY = (
 #: The modules DAG files import from us.
 PARSED_BY_DAG_FILES = [
     "airflow_provider_koreai.operators.contact_list",
+    "airflow_provider_koreai.operators.campaign",
     "airflow_provider_koreai.sensors.contact_list",
 ]
 #: Our modules that the DAG processor may load for a DAG using our operators and sensor.
@@ -37,6 +38,8 @@ PARSE_TIME = {
     "airflow_provider_koreai.operators",
     "airflow_provider_koreai.operators.base",
     "airflow_provider_koreai.operators.contact_list",
+    "airflow_provider_koreai.operators.campaign",
+    "airflow_provider_koreai.campaign_control",
     "airflow_provider_koreai.sensors",
     "airflow_provider_koreai.sensors.contact_list",
 }

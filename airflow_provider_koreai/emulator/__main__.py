@@ -41,6 +41,16 @@ class _ForegroundServer(uvicorn.Server):
         self.should_exit = True
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     defaults = EmulatorSettings()
     parser = argparse.ArgumentParser(
@@ -65,7 +75,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=defaults.ingestion_delay_seconds,
         help="seconds before added contacts appear (default: %(default)s)",
     )
-    parser.add_argument("--no-seed", action="store_true", help="start without the demo contact lists")
+    parser.add_argument(
+        "--dial-rate",
+        type=_non_negative,
+        default=defaults.dial_rate,
+        help="contacts per second a running campaign dials, 0 never dials (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--campaign-preparation",
+        type=_non_negative,
+        default=defaults.campaign_preparation_seconds,
+        help="seconds a new voice campaign stays Preparing before it is Ready (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-seed", action="store_true", help="start without the demo contact lists and campaign"
+    )
     parser.add_argument("--log-level", default="warning")
     return parser.parse_args(argv)
 
@@ -79,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         account_id=args.account_id,
         rate_limit_per_minute=args.rate_limit,
         ingestion_delay_seconds=args.ingestion_delay,
+        dial_rate=args.dial_rate,
+        campaign_preparation_seconds=args.campaign_preparation,
         seed_demo_data=not args.no_seed,
     )
     sock = bind_socket(args.host, args.port)

@@ -6,7 +6,8 @@ Layering, outermost first:
    applies queued faults, because faults must be able to pre-empt, delay, or swallow the real handling
    and even hang up on the client, which needs the raw ASGI ``send``/``receive``.
 2. Route dependencies authenticate (JWT + tenant headers) and rate-limit, so 401 wins over 412.
-3. Handlers validate bodies with strict pydantic models and talk to :class:`ContactStore`.
+3. Handlers validate bodies with strict pydantic models and talk to :class:`ContactStore` and
+   :class:`CampaignStore` (campaign bodies are checked by :func:`validate_body`: 400s, not 412s).
 
 Every error leaves through one of the exception handlers below in Kore's ``{"errors": [...]}`` envelope;
 FastAPI's ``{"detail": ...}`` defaults are replaced for 404, 405 and validation errors.
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, QueryParams
@@ -30,12 +31,24 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airflow_provider_koreai.emulator.auth import AuthContext, RateLimiter, TokenVerifier
-from airflow_provider_koreai.emulator.errors import RATE_LIMIT_MESSAGE, KoreApiError, error_body
+from airflow_provider_koreai.emulator.campaigns import CampaignStore, EmulatorClock
+from airflow_provider_koreai.emulator.errors import (
+    RATE_LIMIT_MESSAGE,
+    KoreApiError,
+    error_body,
+    field_path,
+)
 from airflow_provider_koreai.emulator.faults import FaultQueue, FaultSpec, RequestRecorder
 from airflow_provider_koreai.emulator.models import (
     AddContactsBody,
+    CampaignContactsBody,
+    ClockChange,
     CreateContactListBody,
+    ListCampaignsBody,
+    SmsCampaignSpec,
     UpdateContactListBody,
+    VoiceCampaignSpec,
+    validate_body,
 )
 from airflow_provider_koreai.emulator.settings import EmulatorSettings
 from airflow_provider_koreai.emulator.state import ContactStore
@@ -43,6 +56,8 @@ from airflow_provider_koreai.emulator.transport import ConnectionRegistry, drop_
 
 CONTACT_LIST_PREFIX = "/agentassist/api/v1/public/{iid}/campaign/contactList"
 ADD_CONTACTS_PATH = "/api/1.1/public/{iid}/campaign/contactList/addContacts"
+CAMPAIGN_PREFIX = "/agentassist/api/v1/public/{iid}/campaign"
+TRIGGER_PATH = "/campaign/api/v1/public/{iid}/campaign/{campaignId}"
 ADMIN_PREFIX = "/_emulator"
 
 
@@ -52,6 +67,8 @@ class EmulatorRuntime:
 
     settings: EmulatorSettings
     store: ContactStore
+    campaigns: CampaignStore
+    clock: EmulatorClock
     verifier: TokenVerifier
     limiter: RateLimiter
     faults: FaultQueue = field(default_factory=FaultQueue)
@@ -59,16 +76,24 @@ class EmulatorRuntime:
 
     @classmethod
     def from_settings(cls, settings: EmulatorSettings) -> EmulatorRuntime:
+        store = ContactStore(settings)
+        clock = EmulatorClock()
         return cls(
             settings=settings,
-            store=ContactStore(settings),
+            store=store,
+            campaigns=CampaignStore(settings, store, clock),
+            clock=clock,
             verifier=TokenVerifier(settings),
             limiter=RateLimiter(settings.rate_limit_per_minute),
         )
 
     def reset(self) -> None:
-        """Back to the seeded state: lists, faults, recordings, seen jtis and rate-limit windows."""
-        self.store.reset()
+        """Back to the seeded state: lists, campaigns, real time, faults, recordings, seen jtis and
+        rate-limit windows."""
+        with self.store.lock:
+            self.clock.reset()
+            self.store.reset()
+            self.campaigns.reset()
         self.faults.clear()
         self.recorder.clear()
         self.verifier.reset()
@@ -217,6 +242,135 @@ async def add_contacts(body: AddContactsBody, ctx: Auth, runtime: Runtime) -> di
     return {"message": "Adding contacts to public list is in progress"}
 
 
+# ------------------------------------------------------------------------------------------ campaigns
+
+CampaignTypeQuery = Annotated[Literal["voice", "sms"], Query(alias="campaignType")]
+
+
+def _campaign_body(campaign_type: str, body: Any) -> VoiceCampaignSpec | SmsCampaignSpec:
+    spec: VoiceCampaignSpec | SmsCampaignSpec
+    if campaign_type == "voice":
+        spec = validate_body(VoiceCampaignSpec, body)
+    else:
+        spec = validate_body(SmsCampaignSpec, body)
+    if spec.campaignType is not None and spec.campaignType != campaign_type:
+        raise KoreApiError(
+            400,
+            f"campaignType: the body says '{spec.campaignType}' but the query says '{campaign_type}'",
+            400,
+        )
+    return spec
+
+
+@api.post(TRIGGER_PATH, name="trigger_campaign")
+def trigger_campaign(
+    campaignId: str,
+    ctx: Auth,
+    runtime: Runtime,
+    campaign_type: CampaignTypeQuery,
+    trigger: Annotated[Literal["play", "stop"], Query()],
+) -> dict[str, Any]:
+    """Start (``trigger=play``) or stop a campaign: not idempotent (see :mod:`.campaigns`)."""
+    if trigger == "play":
+        return runtime.campaigns.play(ctx.tenant, campaignId, campaign_type)
+    return runtime.campaigns.stop(ctx.tenant, campaignId, campaign_type)
+
+
+@api.post(CAMPAIGN_PREFIX + "/getAllCampaignDetails", name="list_campaigns")
+def list_campaigns(ctx: Auth, runtime: Runtime, body: Annotated[Any, Body()] = None) -> dict[str, Any]:
+    """Paged (``page`` 1-based or ``skip``; ``limit`` 1-100), oldest first, filtered by ``filters``."""
+    query = validate_body(ListCampaignsBody, body)
+    filters = query.filters
+    found = runtime.campaigns.all(
+        ctx.tenant,
+        query.type,
+        statuses=None if filters is None else filters.status,
+        priorities=None if filters is None else filters.priority,
+        dialing_modes=None if filters is None else filters.dialingMode,
+    )
+    skip = query.skip if query.skip is not None else (query.page - 1) * query.limit
+    results = found[skip : skip + query.limit]
+    return {
+        "status": "success",
+        "message": "Campaigns retrieved successfully",
+        "data": {
+            "results": results,
+            "skip": skip,
+            "limit": query.limit,
+            "hasMore": skip + len(results) < len(found),
+            "totalPages": math.ceil(len(found) / query.limit),
+            "totalResults": len(found),
+        },
+    }
+
+
+@api.post(CAMPAIGN_PREFIX + "/{campaignId}/status", name="campaign_status")
+def campaign_status(
+    campaignId: str,
+    ctx: Auth,
+    runtime: Runtime,
+    view: Annotated[Literal["status", "contacts"], Query()] = "status",
+    body: Annotated[Any, Body()] = None,
+) -> dict[str, Any]:
+    """``view=status`` (the default): id, status, name. ``view=contacts``: a page of per-contact results."""
+    if view == "status":
+        return {"status": "success", "data": runtime.campaigns.status(ctx.tenant, campaignId)}
+    paging = validate_body(CampaignContactsBody, body)
+    page = runtime.campaigns.contacts_page(ctx.tenant, campaignId, paging.page, paging.limit)
+    return {"status": "success", "data": page}
+
+
+@api.post(CAMPAIGN_PREFIX, name="create_campaign")
+def create_campaign(
+    ctx: Auth, runtime: Runtime, campaign_type: CampaignTypeQuery, body: Annotated[Any, Body()] = None
+) -> dict[str, Any]:
+    """Voice campaigns start ``Preparing``, SMS ones ``Ready``; a taken name is a 409, an unknown list 400."""
+    created = runtime.campaigns.create(ctx.tenant, campaign_type, _campaign_body(campaign_type, body))
+    return {
+        "status": "success",
+        "message": f"Campaign {created['name']} creation in progress",
+        "data": created,
+    }
+
+
+@api.get(CAMPAIGN_PREFIX + "/{campaignId}", name="get_campaign")
+def get_campaign(campaignId: str, ctx: Auth, runtime: Runtime) -> dict[str, Any]:
+    found = runtime.campaigns.get(ctx.tenant, campaignId)
+    return {"status": "success", "message": f"Campaign {found['name']} retrieved successfully", "data": found}
+
+
+@api.put(CAMPAIGN_PREFIX + "/{campaignId}", name="update_campaign")
+def update_campaign(
+    campaignId: str,
+    ctx: Auth,
+    runtime: Runtime,
+    campaign_type: CampaignTypeQuery,
+    body: Annotated[Any, Body()] = None,
+) -> dict[str, Any]:
+    """A full replace; Active or Paused campaigns cannot be edited (409)."""
+    spec = _campaign_body(campaign_type, body)
+    updated = runtime.campaigns.update(ctx.tenant, campaignId, campaign_type, spec)
+    return {
+        "status": "success",
+        "message": f"Campaign {updated['name']} details updated successfully",
+        "id": campaignId,
+        "data": updated,
+    }
+
+
+@api.delete(CAMPAIGN_PREFIX + "/{campaignId}", name="delete_campaign")
+def delete_campaign(
+    campaignId: str, ctx: Auth, runtime: Runtime, campaign_type: CampaignTypeQuery
+) -> dict[str, Any]:
+    """Active or Paused campaigns cannot be deleted (409); a repeat is a 404."""
+    deleted = runtime.campaigns.delete(ctx.tenant, campaignId, campaign_type)
+    return {
+        "status": "success",
+        "message": f"Campaign {deleted['name']} deleted successfully",
+        "data": deleted,
+    }
+
+
 # ------------------------------------------------------------------------------------------- admin routes
 
 admin = APIRouter(prefix=ADMIN_PREFIX, include_in_schema=False)
@@ -258,7 +412,32 @@ def reset(runtime: Runtime) -> dict[str, Any]:
 
 @admin.get("/state")
 def state(runtime: Runtime) -> list[dict[str, Any]]:
+    """Every contact list of every tenant, with its contacts (campaigns: ``/state/campaigns``)."""
     return runtime.store.snapshot()
+
+
+@admin.get("/state/campaigns")
+def campaigns_state(runtime: Runtime) -> list[dict[str, Any]]:
+    """Every campaign of every tenant, with ``totalContacts`` and ``contactsDialled`` of its last run."""
+    return runtime.campaigns.snapshot()
+
+
+@admin.post("/campaigns/{campaign_id}/pause")
+def pause_campaign(campaign_id: str, runtime: Runtime) -> dict[str, Any]:
+    """Pause an Active campaign (Kore.ai's UI can, its API cannot); ``play`` resumes it."""
+    tenant = runtime.campaigns.tenant_of(campaign_id)
+    if tenant is None:
+        raise KoreApiError(404, f"Campaign {campaign_id} not found", 404)
+    return {"status": "success", "data": runtime.campaigns.pause(tenant, campaign_id)}
+
+
+@admin.post("/clock")
+def change_clock(change: ClockChange, runtime: Runtime) -> dict[str, Any]:
+    """Freeze and/or advance the campaigns' clock (``{"freeze": true, "advance": 2.5}``); reset unfreezes."""
+    if change.freeze:
+        runtime.clock.freeze()
+    now = runtime.clock.advance(change.advance)
+    return {"status": "success", "data": {"now": now, "frozen": runtime.clock.frozen}}
 
 
 # ------------------------------------------------------------------------------------- error rendering
@@ -280,13 +459,6 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(msg, exc.status_code), status_code=exc.status_code, headers=exc.headers)
 
 
-def _field_path(loc: Sequence[int | str]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     """Body problems are Kore's 412 "Validation errors/ Invalid arguments"; query/path/JSON syntax are 400.
 
@@ -302,11 +474,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             messages.append(("body: request body is not valid JSON", 400))
             status = 400
             continue
-        field_path = _field_path(loc[1:])
+        path = field_path(loc[1:])
         if err.get("type") == "extra_forbidden":
-            text = f"{field_path}: unknown field"
+            text = f"{path}: unknown field"
         else:
-            text = f"{field_path}: {err.get('msg', 'invalid value')}"
+            text = f"{path}: {err.get('msg', 'invalid value')}"
         if where == "body":
             messages.append((f"Validation errors/ Invalid arguments: {text}", 412))
         else:

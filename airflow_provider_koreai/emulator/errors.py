@@ -46,6 +46,14 @@ class KoreApiError(Exception):
         self.body = body if body is not None else error_body(msg, self.code)
 
 
+def field_path(loc: Sequence[int | str]) -> str:
+    """A pydantic error location as the field a client wrote: ``data[3].phoneNumber``, ``name``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
 def not_found(list_id: str) -> KoreApiError:
     return KoreApiError(404, f"Contact list {list_id} not found", 404)
 

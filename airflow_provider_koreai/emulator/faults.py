@@ -30,6 +30,13 @@ ROUTE_NAMES: frozenset[str] = frozenset(
         "delete_contact_list",
         "add_contacts",
         "get_contacts",
+        "trigger_campaign",
+        "list_campaigns",
+        "campaign_status",
+        "create_campaign",
+        "get_campaign",
+        "update_campaign",
+        "delete_campaign",
     }
 )
 ANY_ROUTE = "*"

@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from airflow_provider_koreai.emulator.app import EmulatorRuntime, create_app
+from airflow_provider_koreai.emulator.campaigns import EmulatorClock
 from airflow_provider_koreai.emulator.faults import FaultSpec
 from airflow_provider_koreai.emulator.settings import EmulatorSettings
 from airflow_provider_koreai.emulator.state import ContactStore
@@ -206,12 +207,44 @@ class EmulatorServer:
         results, _ = self._runtime.store.contacts_page(self._tenant, list_id, 0, 2**31)
         return results
 
+    @property
+    def clock(self) -> EmulatorClock:
+        """The campaigns' clock: ``clock.freeze()`` then ``clock.advance(seconds)`` to count dialled
+        contacts without sleeping; :meth:`reset` returns it to real time."""
+        return self._runtime.clock
+
+    def campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        """The campaign as ``GET .../campaign/{id}`` would return it in ``data``, or None if absent."""
+        return self._runtime.campaigns.find(self._tenant, campaign_id)
+
+    def campaigns(self, campaign_type: str = "voice") -> list[dict[str, Any]]:
+        """All campaigns of one type of the configured tenant, oldest first."""
+        return self._runtime.campaigns.all(self._tenant, campaign_type)
+
+    def campaign_results(self, campaign_id: str) -> list[dict[str, Any]]:
+        """Every per-contact result row of the campaign's current/last run (``view=contacts``)."""
+        campaigns = self._runtime.campaigns
+        first = campaigns.contacts_page(self._tenant, campaign_id, 1, 100)
+        rows: list[dict[str, Any]] = first["results"]
+        for page in range(2, first["totalPages"] + 1):
+            rows.extend(campaigns.contacts_page(self._tenant, campaign_id, page, 100)["results"])
+        return rows
+
+    def pause_campaign(self, campaign_id: str) -> dict[str, Any]:
+        """Pause an Active campaign, like ``POST /_emulator/campaigns/{id}/pause``."""
+        return self._runtime.campaigns.pause(self._tenant, campaign_id)
+
+    def campaigns_state(self) -> list[dict[str, Any]]:
+        """Like ``GET /_emulator/state/campaigns``: every campaign of every tenant."""
+        return self._runtime.campaigns.snapshot()
+
     def state(self) -> list[dict[str, Any]]:
         """Like ``GET /_emulator/state``: every list of every tenant, with its contacts."""
         return self._runtime.store.snapshot()
 
     def reset(self) -> None:
-        """Back to the seeded state; faults, recordings, seen jtis and rate-limit windows cleared."""
+        """Back to the seeded state (lists, campaigns, real time); faults, recordings, seen jtis and
+        rate-limit windows cleared."""
         self._runtime.reset()
 
     @property

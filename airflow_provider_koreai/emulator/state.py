@@ -1,7 +1,10 @@
 """In-memory contact-list store, the emulator's stand-in for Kore's database.
 
 State is keyed per ``(account_id, iid)`` like a real tenant, guarded by one lock because the test process
-drives the server (event-loop thread) and inspects it (test threads) at the same time. Everything that
+drives the server (event-loop thread) and inspects it (test threads) at the same time. The campaign store
+(:mod:`.campaigns`) shares that lock and tells this store which campaigns use a list
+(:meth:`ContactStore.link_usage`): a list in use says so (``isListInUse``, ``campaignInUse``) and cannot be
+deleted (409), as Kore.ai's UI says of a list linked to a campaign. Everything that
 leaves the store is a fresh dict in the wire shape of Kore.ai's "Get contact list" answer, so callers can
 never mutate the stored state by accident.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +23,12 @@ from airflow_provider_koreai.emulator.errors import KoreApiError, not_found
 from airflow_provider_koreai.emulator.settings import EmulatorSettings
 
 TenantKey = tuple[str, str]
+#: ``(tenant, list_id)`` -> the campaigns that use the list, as ``[{"name": .., "id": ..}]``.
+ListUsage = Callable[[TenantKey, str], list[dict[str, str]]]
+
+
+def _unused(tenant: TenantKey, list_id: str) -> list[dict[str, str]]:
+    return []
 
 
 def utc_now_iso() -> str:
@@ -38,16 +47,18 @@ class ContactList:
     updated_at: str
     contacts: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, campaigns: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """The wire shape; ``campaigns`` are the campaigns using the list (``campaignInUse``)."""
+        in_use = campaigns or []
         return {
             "_id": self.id,
             "name": self.name,
             "description": self.description,
             "totalRecordCount": len(self.contacts),
             "status": "Ready",
-            "isListInUse": False,
+            "isListInUse": bool(in_use),
             "listType": "call",
-            "campaignInUse": [],
+            "campaignInUse": [dict(campaign) for campaign in in_use],
             "source": self.source,
             "allowDuplicates": self.allow_duplicates,
             "createdAt": self.created_at,
@@ -144,7 +155,20 @@ class ContactStore:
         self._lock = threading.RLock()
         self._lists: dict[TenantKey, dict[str, ContactList]] = {}
         self._generation = 0
+        self._usage: ListUsage = _unused
         self.reset()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The one lock of the emulator's state, shared with the campaign store."""
+        return self._lock
+
+    def link_usage(self, usage: ListUsage) -> None:
+        """Ask ``usage`` (under the lock) which campaigns use a list, for its answer and its deletion."""
+        self._usage = usage
+
+    def _api(self, tenant: TenantKey, contact_list: ContactList) -> dict[str, Any]:
+        return contact_list.to_api(self._usage(tenant, contact_list.id))
 
     @property
     def generation(self) -> int:
@@ -190,7 +214,7 @@ class ContactStore:
                 updated_at=now,
             )
             self._tenant_lists(tenant)[contact_list.id] = contact_list
-            return contact_list.to_api()
+            return self._api(tenant, contact_list)
 
     def update(
         self,
@@ -212,34 +236,62 @@ class ContactStore:
             contact_list.source = source
             contact_list.allow_duplicates = allow_duplicates
             contact_list.updated_at = utc_now_iso()
-            return contact_list.to_api()
+            return self._api(tenant, contact_list)
 
     def get(self, tenant: TenantKey, list_id: str) -> dict[str, Any]:
         with self._lock:
-            return self._get(tenant, list_id).to_api()
+            return self._api(tenant, self._get(tenant, list_id))
 
     def find(self, tenant: TenantKey, list_id: str) -> dict[str, Any] | None:
         with self._lock:
             found = self._lists.get(tenant, {}).get(list_id)
-            return None if found is None else found.to_api()
+            return None if found is None else self._api(tenant, found)
 
     def all(self, tenant: TenantKey) -> list[dict[str, Any]]:
         with self._lock:
-            return [cl.to_api() for cl in self._lists.get(tenant, {}).values()]
+            return [self._api(tenant, cl) for cl in self._lists.get(tenant, {}).values()]
 
     def delete(self, tenant: TenantKey, list_id: str) -> dict[str, Any]:
+        """Model assumption: a list that any campaign names cannot be deleted (409 naming them)."""
         with self._lock:
             contact_list = self._get(tenant, list_id)
+            users = self._usage(tenant, list_id)
+            if users:
+                names = ", ".join(f"'{c['name']}' ({c['id']})" for c in users)
+                raise KoreApiError(
+                    409,
+                    f"Contact list '{contact_list.name}' is used by the campaign(s) {names}: "
+                    "delete those campaigns or remove the list from them first",
+                    409,
+                )
             del self._lists[tenant][list_id]
             return contact_list.to_api()
 
-    def id_for_name(self, tenant: TenantKey, name: str) -> str:
-        """``addContacts`` addresses lists by name; unknown names are a 404 like unknown ids."""
+    def name_of(self, tenant: TenantKey, list_id: str) -> str | None:
+        with self._lock:
+            found = self._lists.get(tenant, {}).get(list_id)
+            return None if found is None else found.name
+
+    def id_by_name(self, tenant: TenantKey, name: str) -> str | None:
+        """The id of the tenant's list called ``name``, or None (campaigns name their lists)."""
         with self._lock:
             for contact_list in self._lists.get(tenant, {}).values():
                 if contact_list.name == name:
                     return contact_list.id
+            return None
+
+    def contacts_of(self, tenant: TenantKey, list_id: str) -> list[dict[str, Any]]:
+        """A copy of every contact of a list in list order ([] for an unknown list)."""
+        with self._lock:
+            found = self._lists.get(tenant, {}).get(list_id)
+            return [] if found is None else copy.deepcopy(found.contacts)
+
+    def id_for_name(self, tenant: TenantKey, name: str) -> str:
+        """``addContacts`` addresses lists by name; unknown names are a 404 like unknown ids."""
+        found = self.id_by_name(tenant, name)
+        if found is None:
             raise KoreApiError(404, f"Contact list with name '{name}' not found", 404)
+        return found
 
     def add_contacts(
         self, tenant: TenantKey, list_id: str, records: Iterable[Mapping[str, Any]], generation: int
@@ -281,7 +333,12 @@ class ContactStore:
         """Every list of every tenant with its contacts (for ``GET /_emulator/state``)."""
         with self._lock:
             return [
-                {**cl.to_api(), "accountId": account, "iId": iid, "contacts": copy.deepcopy(cl.contacts)}
+                {
+                    **self._api((account, iid), cl),
+                    "accountId": account,
+                    "iId": iid,
+                    "contacts": copy.deepcopy(cl.contacts),
+                }
                 for (account, iid), lists in self._lists.items()
                 for cl in lists.values()
             ]

@@ -278,6 +278,14 @@ class KoreAIHook(BaseHook):
             contact_list_id=validation.contact_list_id(contact_list_id),
         )
 
+    def campaign_asset_uri(self, campaign_id: str) -> str:
+        """The campaign's asset URI, ``koreai://<host>/<iid>/campaigns/<id>`` (see ``assets.py``)."""
+        return assets.campaign_uri(
+            host=urlsplit(self.config.base_url).netloc,
+            iid=self.config.iid,
+            campaign_id=validation.campaign_id(campaign_id),
+        )
+
     # -- running a call ---------------------------------------------------------------------------------
 
     def run(self, call: Call, *, retry: bool = True, timeout: float | None = None) -> dict[str, Any]:

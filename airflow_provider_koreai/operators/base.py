@@ -178,8 +178,8 @@ class KoreAIBaseOperator(KoreAIHookMixin, KoreAIArgumentsMixin, BaseOperator):
     list their arguments' rules in :meth:`~KoreAIArgumentsMixin.argument_rules`, call
     :meth:`~KoreAIArgumentsMixin.check_arguments` at the end of ``__init__`` and
     :meth:`~KoreAIArgumentsMixin.checked_arguments` first in :meth:`execute_with_hook`.
-    Give a task ``outlets=[AssetAlias(...)]`` to record the lists it changes as ``koreai://`` asset events
-    (:meth:`record_contact_list_change`).
+    Give a task ``outlets=[AssetAlias(...)]`` to record the lists and campaigns it changes as ``koreai://``
+    asset events (:meth:`record_contact_list_change`, :meth:`record_campaign_change`).
     """
 
     template_fields: Sequence[str] = ("koreai_conn_id",)
@@ -196,11 +196,11 @@ class KoreAIBaseOperator(KoreAIHookMixin, KoreAIArgumentsMixin, BaseOperator):
         self.koreai_conn_id = koreai_conn_id
         #: Checked, with the subclass's arguments, by :meth:`check_arguments`.
         self.hook_params = {} if hook_params is None else hook_params
-        #: The lists this try changed, as (asset URI, event extra): its OpenLineage outputs.
-        self.changed_lists: list[tuple[str, dict[str, Any]]] = []
+        #: The lists and campaigns this try changed, as (asset URI, event extra): its OpenLineage outputs.
+        self.changed_assets: list[tuple[str, dict[str, Any]]] = []
 
     def execute(self, context: Context) -> Any:
-        self.changed_lists = []
+        self.changed_assets = []
         try:
             return self.execute_with_hook(context, self.hook)
         except KoreAIError as error:
@@ -221,7 +221,20 @@ class KoreAIBaseOperator(KoreAIHookMixin, KoreAIArgumentsMixin, BaseOperator):
         never contact data.
         """
         uri = hook.contact_list_asset_uri(contact_list_id)
-        self.changed_lists.append((uri, extra))
+        self.changed_assets.append((uri, extra))
+        self.record_asset_event(context, uri, **extra)
+
+    def record_campaign_change(
+        self, context: Context, hook: KoreAIHook, campaign_id: str, **extra: Any
+    ) -> None:
+        """:meth:`record_contact_list_change` for a campaign (``koreai://<host>/<iid>/campaigns/<id>``)."""
+        uri = hook.campaign_asset_uri(campaign_id)
+        self.changed_assets.append((uri, extra))
+        self.record_asset_event(context, uri, **extra)
+
+    def record_asset_event(self, context: Context, uri: str, **extra: Any) -> None:
+        """An event for the asset ``uri`` on every ``AssetAlias`` outlet, and ``extra`` on the event of a
+        declared outlet with that URI (see :meth:`record_contact_list_change`)."""
         if not self.outlets:
             return
         from airflow.providers.common.compat.sdk import Asset, AssetAlias
@@ -236,8 +249,9 @@ class KoreAIBaseOperator(KoreAIHookMixin, KoreAIArgumentsMixin, BaseOperator):
     # -- OpenLineage (apache-airflow-providers-openlineage, optional: imported only when it calls) ---------
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """The lists this task changed as outputs (namespace ``koreai://<host>``, name
-        ``<iid>/contact-lists/<id>``; rows sent, created or dropped), and what it read as inputs."""
+        """The lists and campaigns this task changed as outputs (namespace ``koreai://<host>``, name
+        ``<iid>/contact-lists/<id>`` or ``<iid>/campaigns/<id>``; rows sent, created or dropped), what else
+        it wrote (:meth:`openlineage_outputs`), and what it read as inputs (:meth:`openlineage_inputs`)."""
         from airflow.providers.common.compat.openlineage.facet import (
             LifecycleStateChange,
             LifecycleStateChangeDatasetFacet,
@@ -250,7 +264,7 @@ class KoreAIBaseOperator(KoreAIHookMixin, KoreAIArgumentsMixin, BaseOperator):
 
         lifecycle = {"create": LifecycleStateChange.CREATE, "delete": LifecycleStateChange.DROP}
         outputs = []
-        for uri, extra in self.changed_lists:
+        for uri, extra in self.changed_assets:
             namespace, name = assets.openlineage_names(uri)
             facets: dict[str, Any] = {}
             if extra.get("operation") in lifecycle:
@@ -265,8 +279,14 @@ class KoreAIBaseOperator(KoreAIHookMixin, KoreAIArgumentsMixin, BaseOperator):
             outputs.append(
                 OutputDataset(namespace=namespace, name=name, facets=facets, outputFacets=output_facets)
             )
-        return OperatorLineage(inputs=self.openlineage_inputs(), outputs=outputs)
+        return OperatorLineage(
+            inputs=self.openlineage_inputs(), outputs=[*outputs, *self.openlineage_outputs()]
+        )
 
     def openlineage_inputs(self) -> list[Any]:
         """The datasets the task read (none for most operators)."""
+        return []
+
+    def openlineage_outputs(self) -> list[Any]:
+        """The datasets the task wrote besides the ``koreai://`` ones it changed (a file, for the export)."""
         return []

@@ -11,6 +11,7 @@ from airflow_provider_koreai.emulator import EmulatorServer
 from tests.helpers.kore_api import Kore, assert_error
 
 RENEWALS = "cl-demo-renewals-due"
+DEMO = "cd-demo-renewals"
 UPDATE = {"name": "Renamed by a faulty call", "source": "passiveApiIntegration", "allowDuplicates": False}
 
 
@@ -152,10 +153,10 @@ def test_admin_api(kore: Kore, emulator: EmulatorServer) -> None:
     assert s.delete(f"{admin}/requests", timeout=5).status_code == 200
     assert s.get(f"{admin}/requests", timeout=5).json() == []
 
-    assert kore.request("DELETE", kore.list_url(RENEWALS)).status_code == 200
+    assert kore.request("DELETE", kore.list_url("cl-demo-churn-risk")).status_code == 200
     state = s.get(f"{admin}/state", timeout=5).json()
     by_id = {cl["_id"]: cl for cl in state}
-    assert RENEWALS not in by_id
+    assert "cl-demo-churn-risk" not in by_id
     assert len(by_id) == 3
     assert by_id["cl-demo-overdue-invoices"]["contacts"][0]["phoneNumber"] == "+442079460001"
     assert s.post(f"{admin}/reset", timeout=5).status_code == 200
@@ -240,12 +241,20 @@ def test_every_api_route_is_named_and_faultable(kore: Kore, emulator: EmulatorSe
         "delete_contact_list": ("DELETE", kore.list_url(RENEWALS)),
         "add_contacts": ("POST", kore.add_contacts_url),
         "get_contacts": ("GET", f"{kore.list_url(RENEWALS)}/getAllContacts"),
+        "trigger_campaign": ("POST", f"{kore.trigger_url(DEMO)}?campaignType=voice&trigger=play"),
+        "list_campaigns": ("POST", f"{kore.campaigns_url}/getAllCampaignDetails"),
+        "campaign_status": ("POST", f"{kore.campaign_url(DEMO)}/status?view=status"),
+        "create_campaign": ("POST", f"{kore.campaigns_url}?campaignType=voice"),
+        "get_campaign": ("GET", kore.campaign_url(DEMO)),
+        "update_campaign": ("PUT", f"{kore.campaign_url(DEMO)}?campaignType=voice"),
+        "delete_campaign": ("DELETE", f"{kore.campaign_url(DEMO)}?campaignType=voice"),
     }
     assert set(calls) == ROUTE_NAMES
     for name, (method, url) in calls.items():
         emulator.inject_fault(route=name, status=418)
         assert_error(kore.request(method, url), 418, 418)
     assert emulator.contact_list(RENEWALS) is not None, "a faulted request must not be applied"
+    assert emulator.campaign(DEMO)["status"] == "Ready"  # type: ignore[index]
     recorded = [
         (r["route"], r["status"])
         for r in kore.session.get(f"{emulator.base_url}/_emulator/requests", timeout=5).json()

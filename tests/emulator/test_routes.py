@@ -152,9 +152,9 @@ def test_get_contact_list(kore: Kore) -> None:
     assert set(data) == LIST_KEYS
     assert data["_id"] == RENEWALS
     assert data["status"] == "Ready"
-    assert data["isListInUse"] is False
+    assert data["isListInUse"] is True  # the seeded campaign cd-demo-renewals dials it
     assert data["listType"] == "call"
-    assert data["campaignInUse"] == []
+    assert data["campaignInUse"] == [{"name": "Renewal Reminders - August 2025", "id": "cd-demo-renewals"}]
     assert data["totalRecordCount"] == 3
     assert data["createdAt"].endswith("Z")
 

@@ -61,6 +61,17 @@ class Kore:
     def add_contacts_url(self) -> str:
         return f"{self.server.base_url}/api/1.1/public/{self.settings.iid}/campaign/contactList/addContacts"
 
+    @property
+    def campaigns_url(self) -> str:
+        return f"{self.server.base_url}/agentassist/api/v1/public/{self.settings.iid}/campaign"
+
+    def campaign_url(self, campaign_id: str) -> str:
+        return f"{self.campaigns_url}/{campaign_id}"
+
+    def trigger_url(self, campaign_id: str) -> str:
+        """Start/stop (``?campaignType=..&trigger=play|stop``): another prefix than the other campaign calls."""
+        return f"{self.server.base_url}/campaign/api/v1/public/{self.settings.iid}/campaign/{campaign_id}"
+
     def headers(self, token: str | None = None, **overrides: str | None) -> dict[str, str]:
         headers: dict[str, str | None] = {
             "auth": token if token is not None else mint_token(self.settings),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
@@ -18,3 +22,50 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
         return KoreAIHook(koreai_conn_id=self.koreai_conn_id, **params)
 
     monkeypatch.setattr(KoreAIHookMixin, "hook", property(fast_hook))
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's S3 on 127.0.0.1 (a free port), and an ``aws`` connection (:func:`s3_conn_id`) pointing at
+    it. Needs the ``integrations-test`` extra (``make test-integrations``); skips where it is missing."""
+    moto_server = pytest.importorskip("moto.server", reason="needs moto[server]: make test-integrations")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(name, "testing")
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_LOCAL_S3",
+            json.dumps(
+                {
+                    "conn_type": "aws",
+                    "login": "testing",
+                    "password": "testing",
+                    "extra": {"region_name": "us-east-1", "endpoint_url": endpoint},
+                }
+            ),
+        )
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_client(s3_endpoint: str) -> Any:
+    """A boto3 S3 client of :func:`s3_endpoint`'s server."""
+    boto3 = pytest.importorskip("boto3")
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def s3_conn_id(s3_endpoint: str) -> str:
+    """The Airflow ``aws`` connection of :func:`s3_endpoint`'s server."""
+    return "local_s3"

@@ -6,7 +6,6 @@ Locations refused before anything is read: ``tests/test_contacts_upload.py``."""
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -23,18 +22,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_backoff")]
 NAME = "Object storage - November"
 CSV = "Phone,firstName\n+14155550001,Ada\n+14155550002,Alan\n+14155550003,Grace\n"
 JSONL = "".join(f'{{"phoneNumber": "+1415555000{n}"}}\n' for n in range(1, 4))
-
-
-@pytest.fixture
-def memory_store() -> Iterator[Any]:
-    """An in-memory object store under ``memory://``."""
-    from airflow.sdk.io import attach
-    from fsspec.implementations.memory import MemoryFileSystem
-
-    fs = MemoryFileSystem()
-    attach("memory", fs=fs)
-    yield fs
-    fs.store.clear()
 
 
 def add(**kwargs: Any) -> dict[str, Any]:

@@ -9,8 +9,6 @@ where it is not installed.
 from __future__ import annotations
 
 import gzip
-import json
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -20,62 +18,30 @@ from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.operators.contact_list import AddContactsOperator
 
-moto_server = pytest.importorskip("moto.server", reason="needs moto[server]: make test-integrations")
+pytest.importorskip("moto.server", reason="needs moto[server]: make test-integrations")
 pytest.importorskip("airflow.providers.amazon", reason="needs the Amazon provider: make test-integrations")
-boto3 = pytest.importorskip("boto3")
+pytest.importorskip("boto3")
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_backoff")]
 
 BUCKET = "crm-exports"
 KEY = "kore/renewals.csv.gz"
 NAME = "From S3 - November"
-CONN_ID = "local_s3"
 
 
-@pytest.fixture
-def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's S3 on 127.0.0.1 (a free port), and an ``aws`` connection pointing at it."""
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            monkeypatch.setenv(name, "testing")
-        monkeypatch.setenv(
-            f"AIRFLOW_CONN_{CONN_ID.upper()}",
-            json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": "testing",
-                    "password": "testing",
-                    "extra": {"region_name": "us-east-1", "endpoint_url": endpoint},
-                }
-            ),
-        )
-        yield endpoint
-    finally:
-        server.stop()
-
-
-def test_contacts_are_streamed_from_a_bucket(emulator: EmulatorServer, s3_endpoint: str) -> None:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    s3.create_bucket(Bucket=BUCKET)
+def test_contacts_are_streamed_from_a_bucket(
+    emulator: EmulatorServer, s3_client: Any, s3_conn_id: str
+) -> None:
+    s3_client.create_bucket(Bucket=BUCKET)
     rows = "".join(f"+1415555{n:04d},Customer{n}\n" for n in range(2500))
-    s3.put_object(Bucket=BUCKET, Key=KEY, Body=gzip.compress(("phone,firstName\n" + rows).encode()))
+    s3_client.put_object(Bucket=BUCKET, Key=KEY, Body=gzip.compress(("phone,firstName\n" + rows).encode()))
     KoreAIHook().create_contact_list(name=NAME, allow_duplicates=True)
 
     operator = AddContactsOperator(
         task_id="add",
         contact_list_name=NAME,
         path=f"s3://{BUCKET}/{KEY}",
-        path_conn_id=CONN_ID,
+        path_conn_id=s3_conn_id,
         column_map={"phone": "phoneNumber"},
         requests_per_minute=None,
     )

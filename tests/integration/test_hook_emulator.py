@@ -243,9 +243,10 @@ def test_contacts_round_trip_through_async_ingestion(emulator: EmulatorServer) -
 
 
 def test_delete_dropped_after_applying_is_a_success(emulator: EmulatorServer) -> None:
+    unused = "cl-demo-churn-risk"  # LIST_ID cannot be deleted: the seeded campaign uses it
     emulator.inject_fault(route="delete_contact_list", drop="after")
-    assert fast_hook().delete_contact_list(LIST_ID) == {}
-    assert emulator.contact_list(LIST_ID) is None
+    assert fast_hook().delete_contact_list(unused) == {}
+    assert emulator.contact_list(unused) is None
     statuses = [r["status"] for r in emulator.recorded_requests() if r["route"] == "delete_contact_list"]
     assert statuses == [None, 404]
 
