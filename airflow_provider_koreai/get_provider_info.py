@@ -43,13 +43,19 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {
                 "integration-name": INTEGRATION,
-                "python-modules": ["airflow_provider_koreai.sensors.contact_list"],
+                "python-modules": [
+                    "airflow_provider_koreai.sensors.contact_list",
+                    "airflow_provider_koreai.sensors.campaign",
+                ],
             },
         ],
         "triggers": [
             {
                 "integration-name": INTEGRATION,
-                "python-modules": ["airflow_provider_koreai.triggers.contact_list"],
+                "python-modules": [
+                    "airflow_provider_koreai.triggers.contact_list",
+                    "airflow_provider_koreai.triggers.campaign",
+                ],
             },
         ],
         "asset-uris": [

@@ -27,6 +27,7 @@ PARSED_BY_DAG_FILES = [
     "airflow_provider_koreai.operators.contact_list",
     "airflow_provider_koreai.operators.campaign",
     "airflow_provider_koreai.sensors.contact_list",
+    "airflow_provider_koreai.sensors.campaign",
 ]
 #: Our modules that the DAG processor may load for a DAG using our operators and sensor.
 PARSE_TIME = {
@@ -41,7 +42,10 @@ PARSE_TIME = {
     "airflow_provider_koreai.operators.campaign",
     "airflow_provider_koreai.campaign_control",
     "airflow_provider_koreai.sensors",
+    "airflow_provider_koreai.sensors.base",
     "airflow_provider_koreai.sensors.contact_list",
+    "airflow_provider_koreai.sensors.campaign",
+    "airflow_provider_koreai.campaign_status",
 }
 
 CHILD = textwrap.dedent(
@@ -87,6 +91,7 @@ def imports_of(module: str) -> dict[str, list[str]]:
     [
         *PARSED_BY_DAG_FILES,
         "airflow_provider_koreai.triggers.contact_list",
+        "airflow_provider_koreai.triggers.campaign",
         "airflow_provider_koreai.hooks.koreai",
     ],
 )

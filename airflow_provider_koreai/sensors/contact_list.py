@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
     AirflowFailException,
     AirflowSensorTimeout,
-    AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
     conf,
@@ -42,6 +40,11 @@ from airflow_provider_koreai.operators.base import (
     KoreAIHookMixin,
     raise_for_task,
 )
+from airflow_provider_koreai.sensors.base import (
+    check_poll_interval,
+    deferral_timeout,
+    raise_first_check_failure,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -54,10 +57,6 @@ XCOM_TOTAL_RECORD_COUNT = "total_record_count"
 XCOM_INGESTION = "ingestion"
 #: Key of the ingestion state in Airflow's task state store, between reschedule-mode pokes.
 STATE_KEY = "koreai_ingestion_watch"
-#: Airflow's own deferral timeout is a backstop (e.g. a triggerer down past the deadline); it is set this
-#: much later than the trigger's deadline so that the trigger's timeout event, which says what count was
-#: reached, normally arrives first.
-DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
 
 
 class ContactListIngestedSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSensorOperator):
@@ -160,15 +159,7 @@ class ContactListIngestedSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSenso
     def check_between_arguments(
         cls, arguments: Mapping[str, Any], refusals: validation.Refusals, *, complete: bool
     ) -> None:
-        interval = arguments.get("poke_interval")
-        if isinstance(interval, timedelta):
-            interval = interval.total_seconds()
-        if arguments.get("deferrable") is True and isinstance(interval, int | float) and not interval > 0:
-            refusals.add(
-                "poke_interval",
-                f"with deferrable=True it is the trigger's polling interval and must be above 0 seconds, "
-                f"got {interval:g}",
-            )
+        check_poll_interval(arguments, refusals)
 
     def _arguments(self) -> tuple[str, int, int | None]:
         """The rendered arguments, checked before any request; bad ones fail the task for good."""
@@ -259,9 +250,7 @@ class ContactListIngestedSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSenso
             contact_list_id, expected, baseline = self._arguments()
             verdict = self._check(context, contact_list_id, expected, baseline)
         except AirflowFailException as error:
-            if self.soft_fail or getattr(self, "never_fail", False):
-                raise AirflowSkipException(f"Skipping as soft_fail/never_fail is set: {error}") from error
-            raise
+            raise_first_check_failure(self, error)
         if verdict is not None:
             return verdict.total_record_count
         watch = self._load_watch(context, expected, baseline)
@@ -288,7 +277,7 @@ class ContactListIngestedSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSenso
         self.defer(
             trigger=trigger,
             method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout + DEFERRAL_TIMEOUT_GRACE_SECONDS),
+            timeout=deferral_timeout(self.timeout),
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> int:

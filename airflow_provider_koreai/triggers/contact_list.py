@@ -19,28 +19,24 @@ trigger runs.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowNotFoundException
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.defaults import DEFAULT_CONN_ID
-from airflow_provider_koreai.exceptions import KoreAIError, KoreAIRateLimitedError
+from airflow_provider_koreai.exceptions import KoreAIError
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.ingestion import IngestionWatch
-from airflow_provider_koreai.responses import Scrubber
+from airflow_provider_koreai.triggers.base import KoreAIPollingTrigger
 
 #: Kore.ai allows 60 requests per minute per account across all Contact Center APIs: poll gently.
 DEFAULT_POLL_INTERVAL_SECONDS = 60.0
-#: A request started just before the deadline still gets at least this long to answer.
-MIN_REQUEST_TIMEOUT_SECONDS = 1.0
 
 
-class ContactListIngestedTrigger(BaseTrigger):
+class ContactListIngestedTrigger(KoreAIPollingTrigger):
     """Poll a Kore.ai contact list until the ingestion rule of :mod:`airflow_provider_koreai.ingestion`
     says the wait is over: ``totalRecordCount`` reached ``expected_count``, or it settled short of it.
 
@@ -119,24 +115,10 @@ class ContactListIngestedTrigger(BaseTrigger):
             f"expected_count={self.expected_count}, koreai_conn_id={self.koreai_conn_id!r})"
         )
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = KoreAIHook(koreai_conn_id=self.koreai_conn_id, **self.hook_params)
-        scrub = Scrubber()
-        try:
-            await hook.aget_config()
-            scrub = hook.scrub
-            async for event in self._poll(hook):
-                yield event
-        except (KoreAIError, AirflowNotFoundException) as error:
-            # An unknown connection id, a connection without host or secret, malformed extras...
-            yield self._error(str(error))
-        except Exception as error:  # a bug or an unforeseen library error: fail the task, explain why
-            self.log.exception("Kore.ai list %s: the trigger failed", self.contact_list_id)
-            yield self._error(scrub(f"{type(error).__name__}: {error}"))
-        finally:
-            await hook.aclose()
+    def describe(self) -> str:
+        return f"Kore.ai list {self.contact_list_id}"
 
-    async def _poll(self, hook: KoreAIHook) -> AsyncIterator[TriggerEvent]:
+    async def poll(self, hook: KoreAIHook) -> AsyncIterator[TriggerEvent]:
         last_count: int | None = self.recent_counts[-1] if self.recent_counts else None
         last_problem: str | None = None
         watch = IngestionWatch(
@@ -158,8 +140,7 @@ class ContactListIngestedTrigger(BaseTrigger):
         )
         while True:
             wait = self.poll_interval
-            # A read started just before the deadline still gets MIN_REQUEST_TIMEOUT_SECONDS to answer.
-            timeout = min(hook.timeout, max(self.deadline - time.time(), MIN_REQUEST_TIMEOUT_SECONDS))
+            timeout = self.request_timeout(hook)
             try:
                 # One request per poll: the poll interval is the retry, the deadline the budget.
                 reading = await hook.acount_contacts(self.contact_list_id, timeout=timeout, retry=False)
@@ -168,8 +149,7 @@ class ContactListIngestedTrigger(BaseTrigger):
                     yield self._error(str(error), total_record_count=last_count)
                     return
                 last_problem = str(error)
-                if isinstance(error, KoreAIRateLimitedError) and error.retry_after:
-                    wait = max(wait, error.retry_after)
+                wait = self.next_wait(error)
                 self.log.warning("%s; polling again in %.1f s", error, wait)
             else:
                 count = last_count = reading.total_record_count
@@ -182,13 +162,14 @@ class ContactListIngestedTrigger(BaseTrigger):
                     )
                     return
                 self.log.info(watch.progress(self.contact_list_id, count))
-            remaining = self.deadline - time.time()
-            if remaining <= 0:
+            if not await self.wait_for_next_poll(wait):
                 yield self._timeout(last_count, last_problem, watch)
                 return
-            await asyncio.sleep(min(wait, remaining))
 
     # -- events ------------------------------------------------------------------------------------
+
+    def error_event(self, message: str) -> TriggerEvent:
+        return self._error(message)
 
     def _error(self, message: str, total_record_count: int | None = None) -> TriggerEvent:
         return TriggerEvent(

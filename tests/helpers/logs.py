@@ -8,3 +8,13 @@ def the_line(output: str, words: str) -> str:
     lines = [line for line in output.splitlines() if words in line]
     assert len(lines) == 1, f"{len(lines)} line(s) hold {words!r}:\n" + "\n".join(lines or [output[-2000:]])
     return lines[0]
+
+
+def lines_at(output: str, level: str, words: str = "") -> list[str]:
+    """The lines of ``output`` logged at ``level`` (``"info"``, ``"warning"``...) that hold ``words``.
+
+    Airflow's structlog console output tags each line with its level (``[info     ]``); DEBUG lines are
+    not printed at the default level, so a test asserts what INFO shows and what it does not.
+    """
+    tag = f"[{level:<9}]"
+    return [line for line in output.splitlines() if tag in line and words in line]

@@ -17,10 +17,8 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_koreai.exceptions import KoreAIInvalidArgumentsError, KoreAIValidationError
-from airflow_provider_koreai.sensors.contact_list import (
-    DEFERRAL_TIMEOUT_GRACE_SECONDS,
-    ContactListIngestedSensor,
-)
+from airflow_provider_koreai.sensors.base import DEFERRAL_TIMEOUT_GRACE_SECONDS
+from airflow_provider_koreai.sensors.contact_list import ContactListIngestedSensor
 from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
 from tests.helpers.compat import serialize_round_trip
 from tests.helpers.connections import BASE_URL, CLIENT_SECRET, IID
