@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -122,3 +123,62 @@ def test_cli_no_seed_and_custom_credentials() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_cli_campaign_flags() -> None:
+    """``--campaign-preparation 0``: a voice campaign is Ready at once; ``--dial-rate 0``: it never dials."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "airflow_provider_koreai.emulator",
+        "--port",
+        "0",
+        "--rate-limit",
+        "0",
+        "--dial-rate",
+        "0",
+        "--campaign-preparation",
+        "0",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
+    try:
+        match = BANNER.match(lines.get(timeout=20))
+        assert match
+        settings = EmulatorSettings()
+        base = f"{match.group(1)}/agentassist/api/v1/public/{settings.iid}/campaign"
+
+        def headers() -> dict[str, str]:
+            return {"auth": mint_token(settings), "iid": settings.iid, "accountId": settings.account_id}
+
+        r = requests.get(f"{base}/cd-demo-renewals", headers=headers(), timeout=5)
+        spec = {k: r.json()["data"][k] for k in ("description", "priority", "dialingMode", "dialingStrategy")}
+        spec.update(name="Flags", contactLists=["Overdue Invoices"], experienceFlowName="Flow")
+        created = requests.post(f"{base}?campaignType=voice", json=spec, headers=headers(), timeout=5)
+        assert created.json()["data"]["status"] == "Ready", created.text
+        campaign_id = created.json()["data"]["_id"]
+        trigger = f"{match.group(1)}/campaign/api/v1/public/{settings.iid}/campaign/{campaign_id}"
+        started = requests.post(
+            f"{trigger}?campaignType=voice&trigger=play", json={}, headers=headers(), timeout=5
+        )
+        assert started.status_code == 200, started.text
+        time.sleep(0.3)  # not a timed assertion: with --dial-rate 0 nothing is ever dialled
+        status = requests.post(f"{base}/{campaign_id}/status", json={}, headers=headers(), timeout=5)
+        assert status.json()["data"]["status"] == "Active"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("flag", ["--dial-rate", "--campaign-preparation"])
+@pytest.mark.parametrize("value", ["-1", "fast"])
+def test_cli_refuses_bad_campaign_flags(flag: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from airflow_provider_koreai.emulator.__main__ import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args([flag, value])
+    assert flag in capsys.readouterr().err

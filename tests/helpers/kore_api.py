@@ -69,7 +69,7 @@ class Kore:
         return f"{self.campaigns_url}/{campaign_id}"
 
     def trigger_url(self, campaign_id: str) -> str:
-        """Start/stop (``?campaignType=..&trigger=play|stop``): another prefix than the other campaign calls."""
+        """Start/stop (``?campaignType=..&trigger=play|stop``), under another prefix than the rest."""
         return f"{self.server.base_url}/campaign/api/v1/public/{self.settings.iid}/campaign/{campaign_id}"
 
     def headers(self, token: str | None = None, **overrides: str | None) -> dict[str, str]:
