@@ -8,32 +8,37 @@ first and decide:
 
 **Start** (:func:`start_action`)
 
-========================  ==========================================================================
-``Active``                ``if_active="skip"`` (default): nothing is sent, the task succeeds with the
-                          running instance; ``if_active="fail"``: the task fails for good.
-``Preparing``             waited on (:func:`wait_while_preparing`), a status read every
-                          ``preparing_poll_interval`` seconds, up to ``preparing_timeout`` seconds of
-                          waiting; then decided again by the status it reached. Still ``Preparing``:
-                          the task fails for good.
-``Paused``                played: Kore.ai resumes the same instance.
-``Ready``                 played: the first instance starts.
-``Completed``/``Stopped`` played: a **new** instance starts and dials every contact of the campaign's
-                          lists from the top (the last instance's per-contact results are replaced).
-anything else             played; Kore.ai decides (a refusal fails the task with its message).
-========================  ==========================================================================
+``Active``
+    ``if_active="skip"`` (default): nothing is sent, the task succeeds with the running instance;
+    ``if_active="fail"``: the task fails for good.
+``Preparing``
+    waited on (:func:`wait_while_preparing`), a status read every ``preparing_poll_interval`` seconds, up
+    to ``preparing_timeout`` seconds of waiting; then decided again by the status it reached. Still
+    ``Preparing``: the task fails for good.
+``Paused``
+    played: Kore.ai resumes the same instance.
+``Ready``
+    played: the first instance starts.
+``Completed``, ``Stopped``
+    played: a **new** instance starts and dials every contact of the campaign's lists from the top (the
+    last instance's per-contact results are replaced).
+anything else
+    played; Kore.ai decides (a refusal fails the task with its message).
 
 **Stop** (:func:`stop_action`): the task's promise is "when it succeeds, the campaign is not dialling".
 
-==============================  ====================================================================
-``Active``/``Paused``           stopped.
-``Stopped``/``Completed``       nothing sent: already done.
-``Preparing``/``Ready``         nothing sent: never started, nothing to stop (logged); a later start
-                                still works. Failing here would break a "stop whatever runs" clean-up
-                                task on the first run of a pipeline.
-``Scheduled``/``Rescheduled``   nothing sent, with a warning: not dialling now, but its schedule will
-                                start it (stop cancels no schedule; disable it in Kore.ai).
-anything else                   stop sent; Kore.ai decides.
-==============================  ====================================================================
+``Active``, ``Paused``
+    stopped.
+``Stopped``, ``Completed``
+    nothing sent: already done.
+``Preparing``, ``Ready``
+    nothing sent: never started, nothing to stop (logged); a later start still works. Failing here would
+    break a "stop whatever runs" clean-up task on the first run of a pipeline.
+``Scheduled``, ``Rescheduled``
+    nothing sent, with a warning: not dialling now, but its schedule will start it (a stop cancels no
+    schedule; disable it in Kore.ai).
+anything else
+    stop sent; Kore.ai decides.
 
 Standard library only: the operators' module imports this one when a DAG is parsed.
 """

@@ -34,8 +34,9 @@ one page of rows (at most 100) is held, whatever the campaign's size.
 read, page after page, and ``rows_written`` counts it. Should Kore.ai's ``totalResults`` change between two
 pages, or differ from the rows read at the end, a warning says so; it is not an error.
 
-Progress is logged per page, at most every tenth of ``totalResults`` or every 30 seconds, with an estimate of
-the time left at the account's pace (the pages left x ``seconds_per_request``). No log line, summary or error
+Progress is logged after a page when another tenth of ``totalResults`` was written or 30 seconds passed since
+the last line, and after the last page, with an estimate of the time left at the account's pace (the pages
+left x ``seconds_per_request``). No log line, summary or error
 written here holds a phone number, a name or any other value of a row: only counts, outcomes and the
 destination.
 """
@@ -55,12 +56,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, cast
 
 from airflow_provider_koreai import validation
 from airflow_provider_koreai.contacts import GZIP_EXTENSION
 from airflow_provider_koreai.contacts_upload import lineage_name, object_storage_path
 from airflow_provider_koreai.exceptions import KoreAIValidationError
+from airflow_provider_koreai.responses import CampaignContactsPage
 
 __all__ = [
     "COLUMNS",
@@ -95,19 +97,6 @@ PARTIAL_MARKER = ".koreai-partial-"
 PROGRESS_SHARE = 0.1
 #: ... or when this many seconds passed since it.
 PROGRESS_SECONDS = 30.0
-
-
-class ContactsPage(Protocol):
-    """What the export reads of a page (the hook's ``responses.CampaignContactsPage``)."""
-
-    @property
-    def results(self) -> list[dict[str, Any]]: ...
-    @property
-    def page(self) -> int: ...
-    @property
-    def total_pages(self) -> int: ...
-    @property
-    def total_results(self) -> int: ...
 
 
 def outcome_of(row: Mapping[str, Any]) -> str:
@@ -230,7 +219,7 @@ class ExportProgress:
         self.logged_rows: int | None = None
         self.logged_at = clock()
 
-    def page_written(self, rows: int, page: ContactsPage) -> None:
+    def page_written(self, rows: int, page: CampaignContactsPage) -> None:
         """After each page: ``rows`` written so far, ``page`` the page just written."""
         total = page.total_results
         now = self.clock()
@@ -311,20 +300,20 @@ class _RowWriter:
             self.text.writelines(json.dumps(_json_row(row), ensure_ascii=False) + "\n" for row in rows)
 
 
-def _remove(store: Any, path: str, log: logging.Logger) -> None:
+def _remove(store: Any, path: str, named: str, log: logging.Logger) -> None:
     try:
         if store.exists(path):
             store.rm_file(path)
     except Exception as error:  # the export's own error is the one to raise
         log.warning(
             "Could not remove the temporary object %r of a failed export (%s); delete it by hand",
-            path,
+            named,
             type(error).__name__,
         )
 
 
 def export_campaign_results(
-    pages: Iterable[ContactsPage],
+    pages: Iterable[CampaignContactsPage],
     destination: Any,
     *,
     destination_conn_id: str | None = None,
@@ -354,7 +343,8 @@ def export_campaign_results(
     target = export_destination(destination, conn_id=destination_conn_id, file_format=file_format)
     store = target.path.fs
     final = target.path.path
-    partial = final + PARTIAL_MARKER + secrets.token_hex(6)
+    suffix = PARTIAL_MARKER + secrets.token_hex(6)
+    partial = final + suffix
     if isinstance(store, LocalFileSystem):  # object stores have no folders to make
         store.makedirs(posixpath.dirname(final), exist_ok=True)
 
@@ -365,7 +355,7 @@ def export_campaign_results(
         with ExitStack() as stack:
             # The filesystem's own open: Airflow's lineage would record the temporary object otherwise.
             writer = _RowWriter(stack, stack.enter_context(store.open(partial, "wb")), target)
-            iterator: Iterator[ContactsPage] = iter(pages)
+            iterator: Iterator[CampaignContactsPage] = iter(pages)
             while (page := next(iterator, None)) is not None:
                 if total is not None and page.total_results != total:
                     log.warning(
@@ -387,7 +377,7 @@ def export_campaign_results(
                 del page, rows  # one page held at a time: released before the next is requested
         store.mv(partial, final)
     except BaseException:
-        _remove(store, partial, log)
+        _remove(store, partial, target.location + suffix, log)
         raise
 
     if total is not None and total != rows_written:

@@ -13,7 +13,6 @@ import logging
 import os
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,7 @@ from airflow_provider_koreai.campaign_results import (
     outcome_of,
 )
 from airflow_provider_koreai.exceptions import KoreAIServerError, KoreAIValidationError
-
-
-@dataclass(frozen=True)
-class Page:
-    """Stands in for ``responses.CampaignContactsPage`` (same fields) until the hook lands."""
-
-    results: list[dict[str, Any]]
-    page: int
-    total_pages: int
-    total_results: int
+from airflow_provider_koreai.responses import CampaignContactsPage
 
 
 def contact(n: int, **fields: Any) -> dict[str, Any]:
@@ -55,10 +45,10 @@ def contact(n: int, **fields: Any) -> dict[str, Any]:
     return row
 
 
-def paged(rows: list[dict[str, Any]], size: int) -> Iterator[Page]:
+def paged(rows: list[dict[str, Any]], size: int) -> Iterator[CampaignContactsPage]:
     pages = max(1, -(-len(rows) // size))
     for number in range(1, pages + 1):
-        yield Page(rows[(number - 1) * size : number * size], number, pages, len(rows))
+        yield CampaignContactsPage(rows[(number - 1) * size : number * size], number, pages, len(rows))
 
 
 ROWS = [
@@ -154,7 +144,9 @@ def test_a_store_without_local_files_gets_the_file(memory_store: Any) -> None:
 
 
 def test_a_campaign_never_started_gives_a_header_only(tmp_path: Path) -> None:
-    summary = export_campaign_results(iter([Page([], 1, 0, 0)]), (tmp_path / "r.csv").as_uri())
+    summary = export_campaign_results(
+        iter([CampaignContactsPage([], 1, 0, 0)]), (tmp_path / "r.csv").as_uri()
+    )
     assert read_csv(tmp_path / "r.csv") == [list(COLUMNS)]
     assert (summary.rows_written, summary.outcomes) == (0, {})
 
@@ -162,7 +154,7 @@ def test_a_campaign_never_started_gives_a_header_only(tmp_path: Path) -> None:
 # -- failures --------------------------------------------------------------------------------------------
 
 
-def failing_after(first_pages: int) -> Iterator[Page]:
+def failing_after(first_pages: int) -> Iterator[CampaignContactsPage]:
     pages = paged([contact(n) for n in range(10)], 2)
     for _ in range(first_pages):
         yield next(pages)
@@ -205,7 +197,7 @@ def test_a_failure_leaves_the_previous_export_as_it_was(tmp_path: Path) -> None:
 def test_a_destination_that_cannot_be_written_is_refused_before_any_page(
     destination: Any, problem: str
 ) -> None:
-    def pages() -> Iterator[Page]:
+    def pages() -> Iterator[CampaignContactsPage]:
         raise AssertionError("no page may be read")
         yield  # a generator
 
@@ -229,11 +221,11 @@ def test_one_page_is_held_at_a_time(tmp_path: Path) -> None:
     def released() -> None:
         live[0] -= 1
 
-    def pages() -> Iterator[Page]:
+    def pages() -> Iterator[CampaignContactsPage]:
         for number in range(1, 51):
             gc.collect()
             held_when_asked.append(live[0])
-            page = Page([contact(number * 100 + n) for n in range(100)], number, 50, 5000)
+            page = CampaignContactsPage([contact(number * 100 + n) for n in range(100)], number, 50, 5000)
             live[0] += 1
             weakref.finalize(page, released)
             yield page
@@ -289,7 +281,11 @@ def progress_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def export_logged(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, clock: Clock, pages: Iterator[Page], **kwargs: Any
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    clock: Clock,
+    pages: Iterator[CampaignContactsPage],
+    **kwargs: Any,
 ) -> Any:
     log = logging.getLogger("test.campaign_results")
     with caplog.at_level(logging.INFO, logger=log.name):
@@ -333,7 +329,13 @@ def test_no_progress_estimate_without_a_pace(tmp_path: Path, caplog: pytest.LogC
 def test_a_changing_total_is_a_warning_and_the_rows_read_are_written(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pages = iter([Page(ROWS[:2], 1, 2, 4), Page(ROWS[2:], 2, 3, 5), Page([], 3, 3, 5)])
+    pages = iter(
+        [
+            CampaignContactsPage(ROWS[:2], 1, 2, 4),
+            CampaignContactsPage(ROWS[2:], 2, 3, 5),
+            CampaignContactsPage([], 3, 3, 5),
+        ]
+    )
     summary = export_logged(tmp_path, caplog, Clock(step=1), pages)
 
     assert summary.rows_written == 3
@@ -348,7 +350,7 @@ def test_logs_and_summary_hold_no_contact_data(tmp_path: Path, caplog: pytest.Lo
         contact(n, dialerOutcome="Answered", botSessionId=f"s-{n}", botOutboundStatusDetail=f"said {n}")
         for n in range(30)
     ]
-    pages = iter([*paged(rows[:20], 10), Page(rows[20:], 3, 3, 31)])
+    pages = iter([*paged(rows[:20], 10), CampaignContactsPage(rows[20:], 3, 3, 31)])
     summary = export_logged(tmp_path, caplog, Clock(step=31), pages, seconds_per_request=1)
 
     assert len(caplog.records) >= 5, "the progress lines, a warning and the summary line"

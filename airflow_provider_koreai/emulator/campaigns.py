@@ -170,7 +170,8 @@ class Instance:
     def done(self, now: float, rate: float) -> int:
         if self.final_count is not None:
             return self.final_count
-        seconds = self.dialled_seconds + (0.0 if self.active_since is None else now - self.active_since)
+        running = 0.0 if self.active_since is None else max(0.0, now - self.active_since)
+        seconds = self.dialled_seconds + running
         dialled = math.floor(seconds * rate + _EPSILON) if rate > 0 else 0
         return min(dialled, len(self.contacts))
 

@@ -87,9 +87,10 @@ class CreateCampaignOperator(KoreAIBaseOperator):
         ``Progressive``/``Preview`` with ``queue_name``, ``Preview`` with ``maxSkips``) and
         ``enableMachineDetect``, and ``dialingStrategy`` (``callerId.phoneNumber``, ``callingHours``,
         ``dialingOrder``, ``maxAttemptsPerRecord``, ``defaultRetryPeriod``, ``maxRingTime``); see
-        :func:`~airflow_provider_koreai.validation.campaign_spec`. Templated (each string inside is
-        rendered). Given as a literal, every bad field is named when the DAG is parsed; otherwise when the
-        task runs, before any request.
+        :func:`~airflow_provider_koreai.validation.campaign_spec`. Templated: each string inside is
+        rendered; a whole definition from another task comes as an ``XComArg`` (a template renders it as
+        text, which is refused, unless the DAG has ``render_template_as_native_obj``). Given as a literal,
+        every bad field is named when the DAG is parsed; otherwise when the task runs, before any request.
     :param campaign_type: ``"voice"`` (default) or ``"sms"``. Templated.
     :param if_exists: what to do when a campaign of that name exists: ``"skip"`` (default) returns it
         unchanged, ``"update"`` applies ``spec`` to it (Kore.ai refuses while it is Active or Paused),
@@ -107,7 +108,7 @@ class CreateCampaignOperator(KoreAIBaseOperator):
     def __init__(
         self,
         *,
-        spec: Mapping[str, Any] | str | XComArg,
+        spec: Mapping[str, Any] | XComArg,
         campaign_type: str = "voice",
         if_exists: str = "skip",
         **kwargs: Any,

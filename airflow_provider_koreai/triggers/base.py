@@ -87,5 +87,9 @@ class KoreAIPollingTrigger(BaseTrigger):
         remaining = self.deadline - time.time()
         if remaining <= 0:
             return False
-        await asyncio.sleep(min(wait, remaining))
+        await self.sleep(min(wait, remaining))
         return True
+
+    async def sleep(self, seconds: float) -> None:
+        """The pause between two polls (``asyncio.sleep``; tests replace it to count, not wait)."""
+        await asyncio.sleep(seconds)

@@ -24,6 +24,12 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(KoreAIHookMixin, "hook", property(fast_hook))
 
 
+def s3_connection_id(endpoint: str) -> str:
+    """A connection id of its own for each server: Airflow keeps one store per connection id for the life of
+    the process, which would point the next test at a server stopped already."""
+    return "local_s3_" + endpoint.rpartition(":")[2]
+
+
 @pytest.fixture
 def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto's S3 on 127.0.0.1 (a free port), and an ``aws`` connection (:func:`s3_conn_id`) pointing at
@@ -37,7 +43,7 @@ def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             monkeypatch.setenv(name, "testing")
         monkeypatch.setenv(
-            "AIRFLOW_CONN_LOCAL_S3",
+            f"AIRFLOW_CONN_{s3_connection_id(endpoint).upper()}",
             json.dumps(
                 {
                     "conn_type": "aws",
@@ -68,4 +74,4 @@ def s3_client(s3_endpoint: str) -> Any:
 @pytest.fixture
 def s3_conn_id(s3_endpoint: str) -> str:
     """The Airflow ``aws`` connection of :func:`s3_endpoint`'s server."""
-    return "local_s3"
+    return s3_connection_id(s3_endpoint)

@@ -631,3 +631,21 @@ def test_export_writes_the_file_and_keeps_every_phone_number_in_it(
     ]
     assert PHONE not in json.dumps(pushed(ti))
     assert PHONE not in capsys.readouterr().out
+
+
+def test_export_lineage_names_the_campaign_as_input_and_the_file_as_output(
+    hook: FakeHook, export_calls: list[dict[str, Any]]
+) -> None:
+    pytest.importorskip("airflow.providers.openlineage", reason="needs the openlineage extra")
+    hook.iter_campaign_contact_pages.return_value = iter([CampaignContactsPage(ROWS, 1, 1, 2)])
+    operator = export_operator(destination="file:///tmp/results.csv")
+    run(operator)
+
+    lineage = operator.get_openlineage_facets_on_complete(mock.MagicMock())
+
+    host = BASE_URL.split("://", 1)[1]
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [
+        (f"koreai://{host}", f"{IID}/campaigns/{CAMPAIGN_ID}")
+    ]
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [("file", "/tmp/results.csv")]
+    assert lineage.outputs[0].outputFacets["outputStatistics"].rowCount == 2

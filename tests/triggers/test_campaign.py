@@ -23,6 +23,7 @@ from airflow_provider_koreai.exceptions import (
 )
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.responses import CampaignStatus
+from airflow_provider_koreai.triggers.base import KoreAIPollingTrigger
 from airflow_provider_koreai.triggers.campaign import CampaignStatusTrigger
 from tests.helpers.connections import CLIENT_SECRET
 from tests.helpers.logs import lines_at
@@ -71,10 +72,10 @@ def waits() -> Iterator[list[float]]:
     """The triggers' sleeps between polls: recorded, and not slept."""
     recorded: list[float] = []
 
-    async def sleep(seconds: float) -> None:
+    async def sleep(self: KoreAIPollingTrigger, seconds: float) -> None:
         recorded.append(seconds)
 
-    with mock.patch("airflow_provider_koreai.triggers.base.asyncio.sleep", sleep):
+    with mock.patch.object(KoreAIPollingTrigger, "sleep", sleep):
         yield recorded
 
 
