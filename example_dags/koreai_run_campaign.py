@@ -26,6 +26,10 @@
 9. ``report`` counts the contacts by outcome, for the next task or a notification. It never holds a
    phone number: those stay in the exported file.
 
+``stop_campaign_on_failure`` runs only when the wait fails (the sensor's timeout, say): a campaign keeps
+dialling after the task that waited for it has given up, so this stops it. On a successful run it is
+skipped.
+
 ``max_active_runs=1``: Kore.ai runs a campaign once at a time (a start while it is ``Active`` starts
 nothing), and the next run's ``add_contacts`` must not change the list a running campaign is dialling.
 
@@ -49,6 +53,7 @@ from airflow_provider_koreai.operators.campaign import (
     CreateCampaignOperator,
     ExportCampaignResultsOperator,
     StartCampaignOperator,
+    StopCampaignOperator,
 )
 from airflow_provider_koreai.operators.contact_list import AddContactsOperator, CreateContactListOperator
 from airflow_provider_koreai.sensors.campaign import CampaignStatusSensor
@@ -197,6 +202,18 @@ with DAG(
         timeout=12 * 60 * 60,
     )
     # [END howto_sensor_koreai_campaign_status]
+
+    # [START howto_operator_koreai_stop_campaign]
+    stop_campaign_on_failure = StopCampaignOperator(
+        task_id="stop_campaign_on_failure",
+        campaign_id="{{ ti.xcom_pull(task_ids='create_campaign', key='campaign_id') }}",
+        campaign_type="voice",
+        # Only when the wait failed: the campaign would otherwise dial on, unwatched. A campaign that is
+        # not running (Completed, Stopped, never started) is left as it is.
+        trigger_rule="one_failed",
+    )
+    wait_for_campaign >> stop_campaign_on_failure
+    # [END howto_operator_koreai_stop_campaign]
 
     # [START howto_operator_koreai_export_campaign_results]
     export_results = ExportCampaignResultsOperator(

@@ -302,6 +302,7 @@ EXAMPLES = {
             "create_campaign",
             "start_campaign",
             "wait_for_campaign",
+            "stop_campaign_on_failure",
             "export_results",
             "report",
         ),

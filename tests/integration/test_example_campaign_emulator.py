@@ -1,12 +1,15 @@
 """The campaign example (load -> fill the list -> wait for ingestion -> create the campaign -> start it ->
 wait, deferred, until it is Completed -> export each contact's outcome -> report) through real Airflow
-(``dag.test()``), against the emulator: once, and twice in a row, as a monthly schedule would run it."""
+(``dag.test()``), against the emulator: once, twice in a row (the second run plays the Completed campaign
+again), and with a wait that gives up (the clean-up task stops the campaign)."""
 
 from __future__ import annotations
 
 import csv
 import gzip
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ import pytest
 from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.transport import TRIGGERER_USER_AGENT
 from tests.helpers.dag_runs import run_example_dag, run_xcoms, xcom
-from tests.helpers.emulator import EMULATOR_DEFAULTS
+from tests.helpers.emulator import EMULATOR_DEFAULTS, Emulators
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
@@ -23,6 +26,7 @@ DAG_ID = "koreai_run_campaign"
 CUSTOMERS = 30
 CAMPAIGN_NAME = "Renewal Reminders"
 LIST_NAME = "Renewal Reminder Calls"
+STOP_TASK = "stop_campaign_on_failure"
 #: A phone number as the load writes them (+1555...), or any other run of ten digits.
 PHONE_NUMBER = re.compile(r"\+?\d{10,}")
 
@@ -52,8 +56,12 @@ def quick_polling(dag: Any) -> None:
     dag.get_task("start_campaign").preparing_poll_interval = 0.2
 
 
-def run() -> Any:
-    return run_example_dag(DAG_ID, run_conf={"customers": CUSTOMERS}, tweak=quick_polling)
+def run(tweak: Callable[[Any], None] = quick_polling) -> Any:
+    return run_example_dag(DAG_ID, run_conf={"customers": CUSTOMERS}, tweak=tweak)
+
+
+def task_states(dag_run: Any) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
 
 def results_file(exports: Path, dag_run: Any) -> Path:
@@ -74,7 +82,8 @@ def test_campaign_example_dials_the_list_and_exports_every_outcome(
 ) -> None:
     dag_run = run()
 
-    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    states = task_states(dag_run)
+    assert states.pop(STOP_TASK) == "skipped", "the clean-up runs only when the wait fails"
     assert set(states.values()) == {"success"}, states
     assert dag_run.state == "success"
 
@@ -147,3 +156,29 @@ def test_a_second_run_plays_the_completed_campaign_again(emulator: EmulatorServe
     for dag_run in (first, second):
         assert len(exported_rows(results_file(exports, dag_run))) == CUSTOMERS
         assert xcom(dag_run, "report")["rows_exported"] == CUSTOMERS
+
+
+def test_a_failed_wait_stops_the_campaign(
+    emulators: Emulators, exports: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sensor gives up (its timeout) while the campaign still dials: the clean-up task stops it, and
+    the run fails without exporting anything."""
+    emulator = emulators.get(**{**EMULATOR_DEFAULTS, "dial_rate": 0, "campaign_preparation_seconds": 0})
+    monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(emulator.airflow_connection()))
+
+    def give_up_soon(dag: Any) -> None:
+        quick_polling(dag)
+        dag.get_task("wait_for_campaign").timeout = 1
+
+    dag_run = run(give_up_soon)
+
+    states = task_states(dag_run)
+    assert dag_run.state == "failed"
+    assert (states["wait_for_campaign"], states[STOP_TASK]) == ("failed", "success"), states
+    assert (states["export_results"], states["report"]) == ("upstream_failed", "upstream_failed"), states
+    campaign = emulator.campaign(xcom(dag_run, "create_campaign", "campaign_id"))
+    assert campaign is not None
+    assert campaign["status"] == "Stopped"
+    assert [r["query"]["trigger"] for r in routes(emulator, "trigger_campaign")] == ["play", "stop"]
+    assert xcom(dag_run, STOP_TASK)["stopped"] is True
+    assert list((exports / "campaign_results").iterdir()) == [], "nothing exported"
