@@ -120,7 +120,7 @@ class TaskWatcher(threading.Thread):
         self.read_log()
 
     def show(self, task_id: str, text: str) -> None:
-        self.story.detail(f"+{time.monotonic() - self.started:5.1f}s  {task_id:<23} {text}")
+        self.story.detail(f"+{time.monotonic() - self.started:5.1f}s  {task_id:<24} {text}")
 
     def read_log(self) -> None:
         with self.log_path.open(encoding="utf-8", errors="replace") as log:
