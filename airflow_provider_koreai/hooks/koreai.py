@@ -789,8 +789,10 @@ class KoreAIHook(BaseHook):
             found = responses.campaign_contacts_page(
                 responses.data_object(self.run(call), call.endpoint), call.endpoint
             )
+            last = not found.results or page >= found.total_pages
             yield found
-            if not found.results or page >= found.total_pages:
+            del found  # one page in memory: the caller's, not also ours while the next one is read
+            if last:
                 return
             page += 1
 
