@@ -179,7 +179,7 @@ SCENARIOS = [
         state="success",
         expected_words=(f"Updated Kore.ai contact list {LIST_ID} (",),
         update_statuses=(200,),
-        xcom_keys=("return_value", "contact_list_id", "body"),
+        xcom_keys=("return_value", "contact_list_id", "body", "verified"),
     ),
     Scenario(
         name="401",
