@@ -240,7 +240,9 @@ def test_a_try_whose_lease_was_taken_over_stops_before_its_next_chunk() -> None:
     stalled.before_chunk(0, 10)
     clock.now += 2 * LEASE  # it stalled past its lease; another try took over
     begin(tracker(accessor, clock=clock), allow_duplicates=False)
-    with pytest.raises(KoreAIUploadLeaseError, match="Upload stopped before chunk 2: this try no longer holds"):
+    with pytest.raises(
+        KoreAIUploadLeaseError, match="Upload stopped before chunk 2: this try no longer holds"
+    ):
         stalled.before_chunk(1, 10)
     stalled.abandoned()  # the error path: it must not release the other try's lease
     assert record(accessor)["lease"]["owner"] == ME.as_dict()

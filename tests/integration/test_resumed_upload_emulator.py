@@ -77,7 +77,7 @@ def a_try(
         hook_params={"retry_timeout": 1},
     )
     ti = mock.MagicMock(try_number=try_number)
-    context: dict[str, Any] = {"ti": ti, "params": {}, "task_state_store": store}
+    context: Any = {"ti": ti, "params": {}, "task_state_store": store}
     operator.render_template_fields(context)
     operator.execute(context)
     return {call.kwargs["key"]: call.kwargs["value"] for call in ti.xcom_push.call_args_list}

@@ -42,7 +42,7 @@ def a_try(store: FakeTaskStateStore, try_number: int, **overrides: Any) -> tuple
         task_id="add", contact_list_name=NAME, records=RECORDS, chunk_size=10, **overrides
     )
     ti = mock.MagicMock(try_number=try_number)
-    context: dict[str, Any] = {"ti": ti, "params": {}, "task_state_store": store}
+    context: Any = {"ti": ti, "params": {}, "task_state_store": store}
     operator.render_template_fields(context)
     result = operator.execute(context)
     return result, {call.kwargs["key"]: call.kwargs["value"] for call in ti.xcom_push.call_args_list}
@@ -177,7 +177,7 @@ def test_without_a_store_to_record_progress_the_old_rule_applies(requests_mock: 
         chunk_size=10,
         hook_params={"max_attempts": 1, "retry_timeout": 0.5},
     )
-    context: dict[str, Any] = {"ti": mock.MagicMock(), "params": {}}
+    context: Any = {"ti": mock.MagicMock(), "params": {}}
     operator.render_template_fields(context)
     with pytest.raises(AirflowFailException, match="compare the list's totalRecordCount before running"):
         operator.execute(context)
