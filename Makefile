@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/example_dags
 
-.PHONY: install lint typecheck test test-slow coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo e2e test-browser clean
+.PHONY: install lint typecheck test test-slow coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo demo-campaign e2e test-browser clean
 
 install: $(STAMP)
 
@@ -112,13 +112,17 @@ $(LEGS_DIR)/%/.installed-stamp: .ci/constraints/%.txt pyproject.toml
 	$(LEGS_DIR)/$*/bin/python -m pip install --quiet -c .ci/constraints/$*.txt -e '.[test]' '$(or $(LEG_AIRFLOW_$*),apache-airflow)'
 	touch $@
 
-# The example DAG, run by real Airflow against the local Kore.ai emulator (no tenant needed).
-demo: $(STAMP)
+# An example DAG, run by real Airflow against the local Kore.ai emulator (no tenant needed), told step by
+# step: `make demo` the contact-list refresh, `make demo-campaign` the voice campaign and its results.
+DEMO_demo := refresh
+DEMO_demo-campaign := campaign
+
+demo demo-campaign: $(STAMP)
 	@home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; \
 	export AIRFLOW_HOME="$$home" PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	echo "AIRFLOW_HOME=$$home: migrating the metadata database"; \
 	$(BIN)/airflow db migrate > "$$home/migrate.log" 2>&1 || { cat "$$home/migrate.log"; exit 1; }; \
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/demo.py $(DEMO_$@)
 
 # Every example DAG in a real deployment on loopback: api-server, scheduler, dag-processor, triggerer
 # (LocalExecutor, SQLite) and the emulator, each stopped by its process group (tests/e2e).

@@ -16,7 +16,7 @@ request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -342,6 +342,26 @@ class KoreAIHook(BaseHook):
         self.log.debug("Kore.ai contact list %s updated: name=%r", data["contactListId"], body["name"])
         return data
 
+    def contact_list_differences(
+        self,
+        contact_list_id: str,
+        *,
+        name: str,
+        allow_duplicates: bool,
+        source: str = DEFAULT_SOURCE,
+        description: str | None = None,
+    ) -> dict[str, tuple[Any, Any]]:
+        """Read a list back (one GET) and say which of these settings it no longer holds.
+
+        The settings are compared as :meth:`update_contact_list` sends them (``description`` only when
+        given) with the values Kore.ai reports; a setting Kore.ai does not report is not compared.
+
+        :return: ``{field: (written, found)}`` by Kore.ai's field names (``name``, ``description``,
+            ``allowDuplicates``, ``source``); ``{}`` when the list holds every setting.
+        """
+        body = contact_list_body(name, allow_duplicates, source, description)
+        return settings_differences(body, self.get_contact_list(contact_list_id))
+
     def get_contact_list(self, contact_list_id: str) -> dict[str, Any]:
         """One contact list as Kore.ai holds it (``_id``, ``name``, ``totalRecordCount``, ``status``...)."""
         call = self.contact_lists.get(validation.contact_list_id(contact_list_id))
@@ -438,36 +458,21 @@ class KoreAIHook(BaseHook):
         """
         body = contact_list_body(name, allow_duplicates, source, description)
         call = self.contact_lists.create(body)
-        with self.retry_policy.call_budget() as budget:
+        listed_at = self.contact_lists.list_all().endpoint
 
-            def create_once(attempt: int) -> dict[str, Any]:
-                if attempt > 1:
-                    existing = self.find_contact_list(body["name"])
-                    if existing is not None:
-                        self.log.warning(
-                            "Kore.ai %s: the previous attempt did reach Kore.ai; list %r exists as %s",
-                            call.endpoint,
-                            body["name"],
-                            contact_list_id_of(existing),
-                        )
-                        self._id_of(existing, self.contact_lists.list_all().endpoint)
-                        return existing
-                    if budget.spent:
-                        raise KoreAITransportError(
-                            f"Create of list {body['name']!r} not confirmed: check Kore.ai for the list "
-                            "before running the task again. An earlier attempt got no clear answer, no "
-                            "list of that name existed when checked afterwards, and retry_timeout "
-                            f"({budget.seconds:g} s) is spent, so the create was not sent again "
-                            f"({short_endpoint(call.endpoint)})",
-                            endpoint=call.endpoint,
-                            outcome_unknown=True,
-                        )
-                data = responses.data_object(self.run(call), call.endpoint)
-                hint = f"the list was probably created; look it up by name ({body['name']!r})"
-                self._id_of(data, call.endpoint, hint=hint)
-                return data
+        def find() -> dict[str, Any] | None:
+            existing = self.find_contact_list(body["name"])
+            if existing is not None:
+                self._id_of(existing, listed_at)
+            return existing
 
-            created = self._resolve_ambiguous(call, create_once, budget)
+        def send() -> dict[str, Any]:
+            data = responses.data_object(self.run(call), call.endpoint)
+            hint = f"the list was probably created; look it up by name ({body['name']!r})"
+            self._id_of(data, call.endpoint, hint=hint)
+            return data
+
+        created = self._create_by_name(call, body["name"], "list", find, send)
         self.log.info("Kore.ai contact list %r created as %s", body["name"], contact_list_id_of(created))
         return created
 
@@ -533,9 +538,9 @@ class KoreAIHook(BaseHook):
         """``if_exists='skip'``: say whether the list left as it is differs from what was asked for."""
         name = body["name"]
         differences = {
-            key: (existing.get(key), value)
-            for key, value in body.items()
-            if key != "name" and key in existing and existing.get(key) != value
+            key: (found, wanted)
+            for key, (wanted, found) in settings_differences(body, existing).items()
+            if key != "name"
         }
         if differences:
             self.log.warning(
@@ -555,22 +560,7 @@ class KoreAIHook(BaseHook):
         that is success, not "not found".
         """
         call = self.contact_lists.delete(validation.contact_list_id(contact_list_id))
-
-        def delete_once(attempt: int) -> dict[str, Any]:
-            try:
-                payload = self.run(call)
-            except KoreAINotFoundError:
-                if attempt == 1:
-                    raise
-                self.log.warning(
-                    "Kore.ai %s: the previous attempt had already deleted the list", call.endpoint
-                )
-                return {}
-            data = payload.get("data")
-            return data if isinstance(data, dict) else {}
-
-        with self.retry_policy.call_budget() as budget:
-            deleted = self._resolve_ambiguous(call, delete_once, budget)
+        deleted = self._delete(call, "list")
         self.log.info("Kore.ai contact list %s deleted", contact_list_id)
         return deleted
 
@@ -824,37 +814,18 @@ class KoreAIHook(BaseHook):
         kind = validation.campaign_type(campaign_type)
         body = validation.campaign_spec(spec, kind)
         call = self.campaigns.create(kind, body)
-        with self.retry_policy.call_budget() as budget:
 
-            def create_once(attempt: int) -> dict[str, Any]:
-                if attempt > 1:
-                    existing = self.find_campaign(body["name"], kind)
-                    if existing is not None:
-                        self.log.warning(
-                            "Kore.ai %s: the previous attempt did reach Kore.ai; campaign %r exists as %s",
-                            call.endpoint,
-                            body["name"],
-                            campaign_id_of(existing),
-                        )
-                        return existing
-                    if budget.spent:
-                        raise KoreAITransportError(
-                            f"Create of campaign {body['name']!r} not confirmed: check Kore.ai for the "
-                            "campaign before running the task again. An earlier attempt got no clear answer, "
-                            "no campaign of that name existed when checked afterwards, and retry_timeout "
-                            f"({budget.seconds:g} s) is spent, so the create was not sent again "
-                            f"({short_endpoint(call.endpoint)})",
-                            endpoint=call.endpoint,
-                            outcome_unknown=True,
-                        )
-                payload = self.run(call)
-                data = responses.data_object(payload, call.endpoint)
-                if campaign_id_of(data) is None and isinstance(payload.get("id"), str):
-                    data = {**data, "_id": payload["id"]}  # Preview v1 answers {"id", "data": {"campId"}}
-                self._campaign_id(data, call.endpoint)
-                return data
+        def send() -> dict[str, Any]:
+            payload = self.run(call)
+            data = responses.data_object(payload, call.endpoint)
+            if campaign_id_of(data) is None and isinstance(payload.get("id"), str):
+                data = {**data, "_id": payload["id"]}  # Preview v1 answers {"id", "data": {"campId"}}
+            self._campaign_id(data, call.endpoint)
+            return data
 
-            created = self._resolve_ambiguous(call, create_once, budget)
+        created = self._create_by_name(
+            call, body["name"], "campaign", lambda: self.find_campaign(body["name"], kind), send
+        )
         self.log.info("Kore.ai campaign %r created as %s", body["name"], campaign_id_of(created))
         return created
 
@@ -920,22 +891,7 @@ class KoreAIHook(BaseHook):
         call = self.campaigns.delete(
             validation.campaign_id(campaign_id), validation.campaign_type(campaign_type)
         )
-
-        def delete_once(attempt: int) -> dict[str, Any]:
-            try:
-                payload = self.run(call)
-            except KoreAINotFoundError:
-                if attempt == 1:
-                    raise
-                self.log.warning(
-                    "Kore.ai %s: the previous attempt had already deleted the campaign", call.endpoint
-                )
-                return {}
-            data = payload.get("data")
-            return data if isinstance(data, dict) else {}
-
-        with self.retry_policy.call_budget() as budget:
-            deleted = self._resolve_ambiguous(call, delete_once, budget)
+        deleted = self._delete(call, "campaign")
         self.log.info("Kore.ai campaign %s deleted", campaign_id)
         return deleted
 
@@ -992,6 +948,66 @@ class KoreAIHook(BaseHook):
             )
         return found
 
+    def _create_by_name(
+        self,
+        call: Call,
+        name: str,
+        what: str,
+        find: Callable[[], dict[str, Any] | None],
+        send: Callable[[], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Run a create that is not safe to repeat: after an ambiguous failure, ``find()`` looks the name
+        up first, and ``send()`` runs again only if nothing of that name exists, within one budget."""
+        with self.retry_policy.call_budget() as budget:
+
+            def create_once(attempt: int) -> dict[str, Any]:
+                if attempt > 1:
+                    existing = find()
+                    if existing is not None:
+                        self.log.warning(
+                            "Kore.ai %s: the previous attempt did reach Kore.ai; %s %r exists as %s",
+                            call.endpoint,
+                            what,
+                            name,
+                            existing.get("_id") or existing.get("id"),
+                        )
+                        return existing
+                    if budget.spent:
+                        raise KoreAITransportError(
+                            f"Create of {what} {name!r} not confirmed: check Kore.ai for the {what} before "
+                            f"running the task again. An earlier attempt got no clear answer, no {what} of "
+                            "that name existed when checked afterwards, and retry_timeout "
+                            f"({budget.seconds:g} s) is spent, so the create was not sent again "
+                            f"({short_endpoint(call.endpoint)})",
+                            endpoint=call.endpoint,
+                            outcome_unknown=True,
+                        )
+                return send()
+
+            created: dict[str, Any] = self._resolve_ambiguous(call, create_once, budget)
+        return created
+
+    def _delete(self, call: Call, what: str) -> dict[str, Any]:
+        """Run a delete; a 404 on a retry that follows an ambiguous failure is success: the first attempt
+        deleted it. Returns the ``data`` Kore.ai sends, ``{}`` without."""
+
+        def delete_once(attempt: int) -> dict[str, Any]:
+            try:
+                payload = self.run(call)
+            except KoreAINotFoundError:
+                if attempt == 1:
+                    raise
+                self.log.warning(
+                    "Kore.ai %s: the previous attempt had already deleted the %s", call.endpoint, what
+                )
+                return {}
+            data = payload.get("data")
+            return data if isinstance(data, dict) else {}
+
+        with self.retry_policy.call_budget() as budget:
+            deleted: dict[str, Any] = self._resolve_ambiguous(call, delete_once, budget)
+        return deleted
+
     def _resolve_ambiguous(
         self, call: Call, attempt_call: Callable[[int], Any], budget: transport.CallBudget
     ) -> Any:
@@ -1022,3 +1038,9 @@ def contact_list_body(
     if checked_description is not None:
         body["description"] = checked_description
     return body
+
+
+def settings_differences(body: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The settings of ``body`` (a create's or an update's) that the list ``found`` does not hold, as
+    ``{field: (in body, found)}``; a field ``found`` does not report is not compared."""
+    return {key: (value, found[key]) for key, value in body.items() if key in found and found[key] != value}

@@ -83,11 +83,20 @@ class UpdateContactListOperator(KoreAIBaseOperator):
     :param description: new description, at most 256 characters; ``None`` leaves it out of the request.
         Templated.
     :param source: ingestion source; ``passiveApiIntegration`` for API-fed lists. Templated.
+    :param verify: after the update, read the list back (one more request of the account's budget) and
+        compare it with what this task wrote: the name, description (when sent), ``allowDuplicates`` and
+        source, as Kore.ai reports them. Kore.ai's update has no version check, so of two tasks updating
+        one list at once the last one wins, and the other one's update is lost without an error: when
+        the list no longer holds what this task wrote, a warning names the settings that differ. The
+        task still succeeds. Not templated: checked when the DAG is parsed. Default ``False``.
     :param koreai_conn_id: the ``koreai`` connection. Templated.
     :param hook_params: tuning of the hook (``timeout``, ``max_attempts``, ``retry_timeout``...).
 
     XCom: key ``contact_list_id`` (the id Kore.ai returned), key ``body`` (the list as Kore.ai returned
-    it) and, as ``return_value``, the whole ``data`` object.
+    it), key ``verified`` (whether the list was read back: ``verify``) and, only when it was, key
+    ``conflict`` (``True`` when the list no longer holds what this task wrote) and key ``differences``
+    (``{field: {"written": ..., "found": ...}}`` by Kore.ai's field names, ``{}`` without a conflict);
+    ``return_value`` is the whole ``data`` object of the update's answer.
     """
 
     template_fields: Sequence[str] = (
@@ -107,6 +116,7 @@ class UpdateContactListOperator(KoreAIBaseOperator):
         allow_duplicates: bool | str,
         description: str | None = None,
         source: str = DEFAULT_SOURCE,
+        verify: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -115,12 +125,14 @@ class UpdateContactListOperator(KoreAIBaseOperator):
         self.allow_duplicates = allow_duplicates
         self.description = description
         self.source = source
+        self.verify = verify
         self.check_arguments(
             contact_list_id=contact_list_id,
             name=name,
             allow_duplicates=allow_duplicates,
             description=description,
             source=source,
+            verify=verify,
         )
 
     @classmethod
@@ -131,29 +143,50 @@ class UpdateContactListOperator(KoreAIBaseOperator):
             "allow_duplicates": validation.parse_bool,
             "description": validation.contact_list_description,
             "source": validation.source,
+            "verify": validation.strict_bool,
             **super().argument_rules(arguments),
         }
 
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
         checked = self.checked_arguments()
-        data = hook.update_contact_list(
-            checked["contact_list_id"],
-            name=checked["name"],
-            allow_duplicates=checked["allow_duplicates"],
-            source=checked["source"],
-            description=checked["description"],
-        )
+        settings = {key: checked[key] for key in ("name", "allow_duplicates", "source", "description")}
+        data = hook.update_contact_list(checked["contact_list_id"], **settings)
+        list_id = data["contactListId"]
         ti = context["ti"]
-        ti.xcom_push(key="contact_list_id", value=data["contactListId"])
+        ti.xcom_push(key="contact_list_id", value=list_id)
         ti.xcom_push(key="body", value=data.get("body"))
         self.log.info(
-            "Updated Kore.ai contact list %s (%r): %s",
-            data["contactListId"],
-            checked["name"],
-            _settings_sent(checked),
+            "Updated Kore.ai contact list %s (%r): %s", list_id, checked["name"], _settings_sent(checked)
         )
-        self.record_contact_list_change(context, hook, data["contactListId"], operation="update")
+        ti.xcom_push(key="verified", value=self.verify)
+        if self.verify:
+            differences = hook.contact_list_differences(list_id, **settings)
+            ti.xcom_push(key="conflict", value=bool(differences))
+            ti.xcom_push(
+                key="differences",
+                value={
+                    key: {"written": wrote, "found": found} for key, (wrote, found) in differences.items()
+                },
+            )
+            self._log_verification(list_id, differences)
+        self.record_contact_list_change(context, hook, list_id, operation="update")
         return data
+
+    def _log_verification(self, contact_list_id: str, differences: Mapping[str, tuple[Any, Any]]) -> None:
+        """Say whether the list read back holds what this task wrote (settings only: no contact data)."""
+        if not differences:
+            self.log.info("Verified Kore.ai contact list %s: it holds what this task wrote", contact_list_id)
+            return
+        self.log.warning(
+            "Kore.ai contact list %s no longer holds what this task wrote: another writer changed it after "
+            "this update, and the last writer wins (Kore.ai's update has no version check). Serialise the "
+            "tasks that update this list (a pool of size 1 per list, or max_active_runs=1). Differences: %s",
+            contact_list_id,
+            "; ".join(
+                f"{key}: wrote {validation.describe(wrote)}, found {validation.describe(found)}"
+                for key, (wrote, found) in differences.items()
+            ),
+        )
 
 
 class CreateContactListOperator(KoreAIBaseOperator):

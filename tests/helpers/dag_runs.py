@@ -6,6 +6,7 @@ parsed afresh and executed by ``dag.test()`` against the migrated metadata DB of
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -44,3 +45,16 @@ def run_test_dag(dag_id: str, **kwargs: Any) -> Any:
 
 def xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
     return dag_run.get_task_instance(task_id).xcom_pull(task_ids=task_id, key=key)
+
+
+def run_xcoms(dag_run: Any) -> dict[tuple[str, str], str]:
+    """Every XCom of the run, as stored, keyed by (task_id, key): each value as JSON text."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.scalars(
+            select(XComModel).where(XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id)
+        ).all()
+        return {(row.task_id, row.key): json.dumps(row.value, default=str) for row in rows}

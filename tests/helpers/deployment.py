@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -163,7 +163,8 @@ class Deployment:
                 tail = service.log_path.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{service.name} exited with {service.process.returncode}:\n{tail}")
 
-    def boot(self, *, ingestion_delay: float, say: Callable[[str], None]) -> None:
+    def boot(self, *, emulator_args: Sequence[str], say: Callable[[str], None]) -> None:
+        """Start every service; ``emulator_args``: the emulator's flags (``--ingestion-delay 15``...)."""
         self.redis.start()
         env = self.env()
         say(f"AIRFLOW_HOME={self.home}: migrating the metadata database")
@@ -186,8 +187,7 @@ class Deployment:
             "127.0.0.1",
             "--port",
             str(self.emulator_port),
-            "--ingestion-delay",
-            str(ingestion_delay),
+            *emulator_args,
             env=env,
             # The emulator stands in for Kore.ai, outside the deployment: its banner prints the demo
             # credentials it accepts, so its output is kept out of the deployment's logs.
@@ -261,7 +261,9 @@ class Deployment:
 
 
 @contextlib.contextmanager
-def deployment(home: Path, *, ingestion_delay: float, say: Callable[[str], None]) -> Iterator[Deployment]:
+def deployment(
+    home: Path, *, emulator_args: Sequence[str], say: Callable[[str], None]
+) -> Iterator[Deployment]:
     """Boot, yield, and stop every service by its process group: also on failure, SIGTERM or Ctrl-C."""
     deployed = Deployment(home)
     previous: dict[int, Any] = {}
@@ -277,7 +279,7 @@ def deployment(home: Path, *, ingestion_delay: float, say: Callable[[str], None]
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         previous[int(stop_signal)] = signal.signal(stop_signal, on_signal)
     try:
-        deployed.boot(ingestion_delay=ingestion_delay, say=say)
+        deployed.boot(emulator_args=emulator_args, say=say)
         yield deployed
     finally:
         deployed.stop()

@@ -13,8 +13,9 @@ def the_line(output: str, words: str) -> str:
 def lines_at(output: str, level: str, words: str = "") -> list[str]:
     """The lines of ``output`` logged at ``level`` (``"info"``, ``"warning"``...) that hold ``words``.
 
-    Airflow's structlog console output tags each line with its level (``[info     ]``); DEBUG lines are
-    not printed at the default level, so a test asserts what INFO shows and what it does not.
+    Airflow's structlog console output tags each line with its level (``[info     ]``), Airflow 3.0's
+    standard logging with ``INFO -``; DEBUG lines are not printed at the default level, so a test asserts
+    what INFO shows and what it does not.
     """
-    tag = f"[{level:<9}]"
-    return [line for line in output.splitlines() if tag in line and words in line]
+    tags = (f"[{level:<9}]", f" {level.upper()} - ")
+    return [line for line in output.splitlines() if any(tag in line for tag in tags) and words in line]

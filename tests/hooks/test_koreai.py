@@ -70,6 +70,35 @@ class TestUpdateContactList:
         assert requests_mock.last_request.timeout == (10.0, 45.0)
 
 
+class TestContactListDifferences:
+    """Reading a list back after an update: which of the settings written it no longer holds."""
+
+    def test_the_settings_written_and_reported_are_compared(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker
+    ) -> None:
+        found = {"_id": LIST_ID, "name": "Renewal Due - September", "allowDuplicates": False, "source": "api"}
+        requests_mock.get(UPDATE_URL, json={"status": "success", "data": found})
+
+        differences = hook.contact_list_differences(
+            LIST_ID, name="Renewal Due - August 2025", allow_duplicates=False, source="api"
+        )
+
+        assert differences == {"name": ("Renewal Due - August 2025", "Renewal Due - September")}
+        assert [request.method for request in requests_mock.request_history] == ["GET"]
+
+    def test_a_description_not_sent_or_a_setting_not_reported_is_not_compared(
+        self, hook: KoreAIHook, requests_mock: rm.Mocker
+    ) -> None:
+        # Kore.ai's newer API reports the duplicate policy elsewhere (apiConfigurations.dataSyncMode).
+        found = {"_id": LIST_ID, "name": "Renewal Due", "description": "set by the UI", "source": "api"}
+        requests_mock.get(UPDATE_URL, json={"status": "success", "data": found})
+
+        assert (
+            hook.contact_list_differences(LIST_ID, name="Renewal Due", allow_duplicates=True, source="api")
+            == {}
+        )
+
+
 class TestValidationBeforeAnyRequest:
     @pytest.mark.parametrize(
         ("overrides", "field"),

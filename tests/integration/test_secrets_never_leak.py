@@ -34,7 +34,7 @@ from airflow_provider_koreai.exceptions import (
 )
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from tests.helpers.compat import AIRFLOW_V_3_2_PLUS, without_airflow_mask_requests
-from tests.helpers.dag_runs import run_example_dag
+from tests.helpers.dag_runs import run_example_dag, run_xcoms
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
@@ -281,19 +281,6 @@ def test_dag_run_leaks_no_secret(
     expected_id = (scenario.run_conf or {}).get("contact_list_id", LIST_ID)
     assert rendered["contact_list_id"] == expected_id, "the rendered fields query found nothing"
     assert_clean(json.dumps(rendered, default=str), secrets, "rendered template fields")
-
-
-def run_xcoms(dag_run: Any) -> dict[tuple[str, str], str]:
-    """Every XCom of the run, as stored, keyed by (task_id, key)."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        rows = session.scalars(
-            select(XComModel).where(XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id)
-        ).all()
-        return {(row.task_id, row.key): json.dumps(row.value, default=str) for row in rows}
 
 
 def rendered_fields(dag_run: Any) -> dict[str, Any]:

@@ -474,7 +474,7 @@ def test_delete_deletes_and_records_the_change(hook: FakeHook, capsys: pytest.Ca
 
     hook.delete_campaign.assert_called_once_with(CAMPAIGN_ID, "voice")
     assert result == {"_id": CAMPAIGN_ID, "name": NAME}
-    assert f"Deleted Kore.ai campaign {CAMPAIGN_ID} ({NAME!r}) [" in capsys.readouterr().out
+    assert f"Deleted Kore.ai campaign {CAMPAIGN_ID} ({NAME!r})" in capsys.readouterr().out
     events[alias].add.assert_called_once_with(Asset(CAMPAIGN_URI), extra={"operation": "delete"})
 
 

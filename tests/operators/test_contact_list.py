@@ -13,7 +13,7 @@ from airflow_provider_koreai.exceptions import KoreAIInvalidArgumentsError, Kore
 from airflow_provider_koreai.operators.contact_list import UpdateContactListOperator
 from tests.helpers.compat import serialize_round_trip
 from tests.helpers.connections import BASE_URL, IID
-from tests.helpers.logs import the_line
+from tests.helpers.logs import lines_at, the_line
 
 LIST_ID = "cl-renewals-0001"
 UPDATE_URL = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList/{LIST_ID}"
@@ -184,3 +184,83 @@ def test_a_change_is_recorded_on_the_lists_asset_through_an_alias(requests_mock:
     expected = Asset(f"koreai://platform.kore.ai/{IID}/contact-lists/{LIST_ID}")
     outlet_events.__getitem__.assert_called_once_with(alias)
     outlet_events[alias].add.assert_called_once_with(expected, extra={"operation": "update"})
+
+
+# -- verify: a concurrent writer is visible ----------------------------------------------------------------
+
+#: The list as Kore.ai reports it after this task's update, nobody else having written since.
+AS_WRITTEN = {
+    "_id": LIST_ID,
+    "name": "Renewal Due - August 2025",
+    "description": "Renewals due within 30 days",
+    "allowDuplicates": False,
+    "source": "passiveApiIntegration",
+    "totalRecordCount": 1284,
+}
+
+
+def pushed(ti: mock.MagicMock) -> dict[str, Any]:
+    return {call.kwargs["key"]: call.kwargs["value"] for call in ti.xcom_push.call_args_list}
+
+
+def test_verify_reads_the_list_back_and_pushes_no_conflict_when_it_holds_what_was_written(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    requests_mock.get(UPDATE_URL, json={"status": "success", "data": AS_WRITTEN})
+
+    result, ti = run(make_operator(description="Renewals due within 30 days", verify=True))
+
+    assert [request.method for request in requests_mock.request_history] == ["PUT", "GET"]
+    assert result == DATA
+    assert pushed(ti) == {
+        "contact_list_id": LIST_ID,
+        "body": DATA["body"],
+        "verified": True,
+        "conflict": False,
+        "differences": {},
+    }
+    assert (
+        f"Verified Kore.ai contact list {LIST_ID}: it holds what this task wrote" in capsys.readouterr().out
+    )
+
+
+def test_verify_warns_and_pushes_a_conflict_naming_the_settings_another_writer_changed(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+    changed = {**AS_WRITTEN, "name": "Renewal Due - September 2025", "allowDuplicates": True}
+    requests_mock.get(UPDATE_URL, json={"status": "success", "data": changed})
+
+    result, ti = run(make_operator(description="Renewals due within 30 days", verify=True))
+
+    assert result == DATA
+    assert pushed(ti)["conflict"] is True
+    assert pushed(ti)["differences"] == {
+        "name": {"written": "Renewal Due - August 2025", "found": "Renewal Due - September 2025"},
+        "allowDuplicates": {"written": False, "found": True},
+    }
+    (warning,) = lines_at(capsys.readouterr().out, "warning", "no longer holds what this task wrote")
+    assert f"Kore.ai contact list {LIST_ID} no longer holds what this task wrote" in warning
+    assert "a pool of size 1 per list" in warning
+    assert (
+        "name: wrote 'Renewal Due - August 2025', found 'Renewal Due - September 2025'; "
+        "allowDuplicates: wrote False, found True"
+    ) in warning
+
+
+def test_without_verify_nothing_is_read_back_and_the_xcom_says_so(requests_mock: rm.Mocker) -> None:
+    requests_mock.put(UPDATE_URL, json=SUCCESS)
+
+    _, ti = run(make_operator())
+
+    assert requests_mock.call_count == 1
+    assert pushed(ti) == {"contact_list_id": LIST_ID, "body": DATA["body"], "verified": False}
+    assert None not in pushed(ti).values()
+
+
+def test_verify_is_checked_when_the_dag_is_parsed(requests_mock: rm.Mocker) -> None:
+    with pytest.raises(KoreAIValidationError) as caught:
+        make_operator(verify="yes")
+    assert caught.value.field == "verify"
+    assert requests_mock.call_count == 0

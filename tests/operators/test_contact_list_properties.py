@@ -203,4 +203,5 @@ def test_execute_sends_one_well_formed_put_or_fails_naming_the_field(
     assert ti.xcom_push.call_args_list == [
         mock.call(key="contact_list_id", value=operator.contact_list_id),
         mock.call(key="body", value=body),
+        mock.call(key="verified", value=False),
     ]
