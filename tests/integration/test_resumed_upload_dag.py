@@ -38,7 +38,7 @@ def drop_after_chunk(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer) 
     monkeypatch.setattr(KoreAIHook, "add_contacts", add_contacts)
 
 
-@pytest.mark.parametrize("backend", ["task_state_store", "variable"])
+@pytest.mark.parametrize("backend", ["task_state_store", pytest.param("variable", marks=pytest.mark.slow)])
 @pytest.mark.parametrize(
     ("name", "list_id", "held", "in_doubt"),
     [("Churn Risk", "cl-demo-churn-risk", 0, 0), ("Overdue Invoices", "cl-demo-overdue-invoices", 1, 20)],
