@@ -14,9 +14,11 @@ when a task runs, never when a DAG is parsed:
 * :func:`parse_records`: ``records`` as a task receives it: a list, or the text a template renders (a JSON
   array, or the Python ``repr`` of a list, what Jinja renders without ``render_template_as_native_obj``);
 * :class:`ContactUpload`: the two passes over the source. :meth:`~ContactUpload.check` (pass 1) maps every
-  row and sends nothing: more than ``max_invalid_rows`` invalid rows refuse the upload before any request.
-  :meth:`~ContactUpload.rows` (pass 2) streams the valid rows to the hook, and stops at once should the
-  source have changed since;
+  row and sends nothing: more than ``max_invalid_rows`` invalid rows refuse the upload before any request;
+  it also computes the source's identity (a file's size and SHA-256, the mapped records' SHA-256), which a
+  resumed upload compares (:mod:`airflow_provider_koreai.upload_progress`).
+  :meth:`~ContactUpload.rows` (pass 2) streams the valid rows to the hook, from a given row on for a
+  resumed upload, and stops at once should the source have changed since;
 * :class:`UploadProgress`: follows the rows the hook pulls, to name a failed chunk by its file lines or
   record numbers.
 
@@ -27,10 +29,15 @@ by their place and say why they were refused, never what they hold.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import io
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from itertools import islice
+from typing import IO, Any, cast
 from urllib.parse import urlsplit
 
 from airflow_provider_koreai import validation
@@ -163,6 +170,10 @@ class CheckReport:
 
     valid: int
     invalid: RejectTally
+    #: What the rows sent depend on, to tell a retry's input from an earlier try's: for a file its
+    #: ``size`` in bytes and ``sha256`` (of the bytes as stored, compressed or not), for records the
+    #: SHA-256 of the mapped rows; with the ``column_map`` in both. JSON-able; no contact data.
+    identity: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class ContactUpload:
@@ -247,9 +258,24 @@ class ContactUpload:
         """
         invalid = RejectTally(report=report)
         valid = 0
+        digest = hashlib.sha256()
+        source: ContactFile | Sequence[Any] = self.source
+        counted: _CountingReader | None = None
+        if isinstance(source, ContactFile):
+            opened = source.open_binary
+
+            def open_counted() -> IO[bytes]:
+                nonlocal counted
+                counted = _CountingReader(opened(), digest)
+                return io.BufferedReader(counted)
+
+            source = dataclasses.replace(source, open_binary=open_counted)
         try:
-            for _ in iter_rows(self.source, self.column_map, on_reject=invalid.add):
+            for row in iter_rows(source, self.column_map, on_reject=invalid.add):
                 valid += 1
+                if counted is None:
+                    digest.update(json.dumps(row.record, sort_keys=True, default=str).encode())
+                    digest.update(b"\n")
         except ContactFileError as error:
             raise KoreAIValidationError(self.field, str(error)) from error
         if invalid.count > self.max_invalid_rows:
@@ -259,23 +285,31 @@ class ContactUpload:
                 f"{self.max_invalid_rows}; nothing was sent to Kore.ai list {self.list_name!r}. First: "
                 + "; ".join(invalid.reasons),
             )
-        return CheckReport(valid=valid, invalid=invalid)
+        identity: dict[str, Any] = {"source": self.field, "sha256": digest.hexdigest(), "valid_rows": valid}
+        if counted is not None:
+            identity["size"] = counted.size
+        identity["column_map"] = dict(sorted(self.column_map.items()))
+        return CheckReport(valid=valid, invalid=invalid, identity=identity)
 
-    def rows(self, chunk_size: int) -> Iterator[Record]:
+    def rows(self, chunk_size: int, *, skip: int = 0) -> Iterator[Record]:
         """Pass 2: the valid rows' records, lazily, for a hook that pulls ``chunk_size`` of them per request;
         :attr:`progress` follows them.
+
+        :param skip: valid rows not to send (a resumed upload's accepted chunks): read, checked, not
+            yielded.
 
         Should the source have changed since :meth:`check` (more invalid rows than allowed, or no longer
         readable), the iteration raises :class:`KoreAIValidationError` at once, saying which rows were
         accepted before: the chunk being built is never sent.
         """
         self.progress = UploadProgress(chunk_size)
-        return self._stream(self.progress)
+        return self._stream(self.progress, skip)
 
-    def _stream(self, progress: UploadProgress) -> Iterator[Record]:
-        rows = iter_rows(self.source, self.column_map, on_reject=self.rejected_while_sending.add)
+    def _stream(self, progress: UploadProgress, skip: int) -> Iterator[Record]:
+        rejected = self.rejected_while_sending.add
+        rows: Iterator[Row] = iter_rows(self.source, self.column_map, on_reject=rejected)
         try:
-            yield from progress.feed(rows)
+            yield from progress.feed(islice(rows, skip, None))
         except (TooManyRejectedRows, ContactFileError) as error:
             raise KoreAIValidationError(
                 self.field,
@@ -286,6 +320,40 @@ class ContactUpload:
     def located(self, error: KoreAIPartialUploadError) -> KoreAIPartialUploadError:
         """The hook's error, naming the failed chunk's rows by their place in the source."""
         return error if self.progress is None else self.progress.located(error)
+
+
+class _CountingReader(io.RawIOBase):
+    """The bytes of a file as pass 1 reads them, counted and hashed on the way; what the reader leaves
+    unread (after a gzip stream's end, say) is hashed when it is closed, so the identity covers the whole
+    file."""
+
+    def __init__(self, raw: IO[bytes], digest: Any) -> None:
+        self.raw = raw
+        self.digest = digest
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        self.size += count
+        self.digest.update(data)
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                while data := self.raw.read(1 << 20):
+                    self.size += len(data)
+                    self.digest.update(data)
+            except OSError:
+                pass  # the read that failed has been reported already; the check fails anyway
+            finally:
+                self.raw.close()
+        super().close()
 
 
 class UploadProgress:

@@ -22,6 +22,7 @@ code, and nothing from the request headers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
@@ -316,9 +317,13 @@ class KoreAIPartialUploadError(KoreAIError):
         sending, a dropped connection, a 5xx); otherwise Kore.ai surely did not add it.
     :param source_rows: optional ``(first failed, last failed, last accepted)`` positions in the caller's
         own terms (file lines, record numbers), as :meth:`in_source` adds them.
+    :param progress_kept: where the upload's progress is recorded (``"Airflow's task state store"``...),
+        as :meth:`with_progress_kept` adds it; ``None``: nowhere.
 
-    Only an upload that changed nothing is worth an automatic task retry: a retry sends every row again,
-    which duplicates the accepted ones on a list that allows duplicates.
+    Without a progress record, only an upload that changed nothing is worth an automatic task retry: a
+    retry sends every row again, which duplicates the accepted ones on a list that allows duplicates.
+    With one (:mod:`airflow_provider_koreai.upload_progress`), a retry resumes after the accepted chunks,
+    so any transient failure is worth a retry.
     """
 
     def __init__(
@@ -331,6 +336,7 @@ class KoreAIPartialUploadError(KoreAIError):
         rows_failed: int,
         outcome_unknown: bool,
         source_rows: tuple[str, str, str | None] | None = None,
+        progress_kept: str | None = None,
     ) -> None:
         self.contact_list_name = contact_list_name
         self.cause = cause
@@ -339,7 +345,9 @@ class KoreAIPartialUploadError(KoreAIError):
         self.rows_failed = rows_failed
         self.outcome_unknown = outcome_unknown
         self.source_rows = source_rows
-        self.retryable = cause.retryable and rows_accepted == 0 and not outcome_unknown
+        self.progress_kept = progress_kept
+        changed_nothing = rows_accepted == 0 and not outcome_unknown
+        self.retryable = cause.retryable and (changed_nothing or progress_kept is not None)
         first, last = rows_accepted + 1, rows_accepted + rows_failed
         fate = "may or may not have been added" if outcome_unknown else "were not added"
         if source_rows is not None:
@@ -355,7 +363,18 @@ class KoreAIPartialUploadError(KoreAIError):
             failed = f"rows {first}-{last}"
             accepted = f"the {rows_accepted} row(s) in {chunks_accepted} chunk(s) before them were accepted"
             unsent = "nothing after them was sent"
-        if rows_accepted or outcome_unknown:
+        if progress_kept is not None and (rows_accepted or outcome_unknown):
+            doubt = (
+                " (the failed chunk, in doubt, is sent again if the list drops duplicates, else skipped and "
+                "reported as in doubt)"
+                if outcome_unknown
+                else ""
+            )
+            advice = (
+                f"{'a retry' if cause.retryable else 'once the cause is fixed, running the task again'} "
+                f"resumes after the accepted chunks, recorded in {progress_kept}{doubt}"
+            )
+        elif rows_accepted or outcome_unknown:
             advice = (
                 "compare the list's totalRecordCount before running the task again, which sends every row "
                 "again (a list with allowDuplicates=false skips phone numbers it already holds)"
@@ -371,14 +390,37 @@ class KoreAIPartialUploadError(KoreAIError):
         self, failed_from: str, failed_to: str, accepted_through: str | None
     ) -> KoreAIPartialUploadError:
         """The same error, naming the rows by their place in the caller's source (file lines...)."""
-        located = type(self)(
-            contact_list_name=self.contact_list_name,
-            cause=self.cause,
-            rows_accepted=self.rows_accepted,
-            chunks_accepted=self.chunks_accepted,
-            rows_failed=self.rows_failed,
-            outcome_unknown=self.outcome_unknown,
-            source_rows=(failed_from, failed_to, accepted_through),
-        )
-        located.__cause__ = self.cause
-        return located
+        return self._copy(source_rows=(failed_from, failed_to, accepted_through))
+
+    def with_progress_kept(self, where: str) -> KoreAIPartialUploadError:
+        """The same error, for an upload whose progress is recorded in ``where``: a retry resumes."""
+        return self._copy(progress_kept=where)
+
+    def _copy(self, **changes: Any) -> KoreAIPartialUploadError:
+        arguments: dict[str, Any] = {
+            "contact_list_name": self.contact_list_name,
+            "cause": self.cause,
+            "rows_accepted": self.rows_accepted,
+            "chunks_accepted": self.chunks_accepted,
+            "rows_failed": self.rows_failed,
+            "outcome_unknown": self.outcome_unknown,
+            "source_rows": self.source_rows,
+            "progress_kept": self.progress_kept,
+            **changes,
+        }
+        copied = type(self)(**arguments)
+        copied.__cause__ = self.cause
+        return copied
+
+
+class KoreAIUploadLeaseError(KoreAIError):
+    """Another try of the same task instance holds the upload's lease (or took it over): this try sends
+    nothing more, so that two tries never upload alongside each other.
+
+    :param message: the whole message: which try holds the lease, until when, and what to do.
+    :param retryable: whether a later try may simply resume (the other try's lease will end).
+    """
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        self.retryable = retryable
+        super().__init__(message)

@@ -573,6 +573,7 @@ class KoreAIHook(BaseHook):
         *,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         requests_per_minute: int | None = None,
+        before_chunk: Callable[[int, int], None] | None = None,
     ) -> dict[str, int]:
         """Send contacts to a list (addressed by name), ``chunk_size`` records per request.
 
@@ -583,6 +584,10 @@ class KoreAIHook(BaseHook):
         are in doubt. ``requests_per_minute`` paces the chunks so that a long upload leaves room in the
         account's budget for other calls.
 
+        :param before_chunk: called with the chunk's index in this call (0-based) and its row count right
+            before each chunk is sent, after pacing; when it is called for chunk ``i``, every earlier chunk
+            was accepted. What it raises stops the upload (nothing more is sent) and is raised as it is.
+            ``AddContactsOperator`` records its progress there.
         :return: ``{"rows_sent": ..., "chunks_sent": ...}``.
         """
         name = validation.contact_list_name(contact_list_name, field="contact_list_name")
@@ -592,6 +597,8 @@ class KoreAIHook(BaseHook):
         iterator = iter(records)
         while chunk := list(islice(iterator, size)):
             pace()
+            if before_chunk is not None:
+                before_chunk(chunks_sent, len(chunk))
             try:
                 self.run(self.contact_lists.add_contacts(name, chunk))
             except KoreAIError as error:

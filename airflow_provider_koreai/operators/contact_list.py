@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from airflow_provider_koreai import contacts
     from airflow_provider_koreai.contacts_upload import CheckReport, ContactUpload
     from airflow_provider_koreai.hooks.koreai import KoreAIHook
+    from airflow_provider_koreai.responses import ContactCount
+    from airflow_provider_koreai.upload_progress import ResumePlan
 
 __all__ = [
     "DEFAULT_REQUESTS_PER_MINUTE",
@@ -62,6 +64,9 @@ ADD_CONTACTS_XCOM_KEYS = (
     "contact_list_id",
     "count_before",
     "expected_count",
+    "rows_sent_earlier",
+    "chunks_sent_earlier",
+    "rows_in_doubt",
 )
 
 
@@ -391,18 +396,32 @@ class AddContactsOperator(KoreAIBaseOperator):
     :param koreai_conn_id: the ``koreai`` connection. Templated.
     :param hook_params: tuning of the hook (``timeout``, ``max_attempts``, ``retry_timeout``...).
 
+    **Retries resume.** The task records its progress (the chunks Kore.ai accepted, keyed by the input's
+    identity and ``chunk_size``) in Airflow's task state store (3.3+) or an Airflow Variable (3.0 to 3.2),
+    where a retry of the same task instance finds it on any worker
+    (:mod:`~airflow_provider_koreai.upload_progress`). A retry with the same input skips the accepted
+    chunks and never sends one again; a changed input (size, checksum, ``column_map``) or ``chunk_size``
+    starts over, and says so. A chunk whose outcome is unknown (the try died or timed out while sending
+    it) is sent again when the list drops duplicates (``allowDuplicates=false``), otherwise skipped and
+    reported in ``rows_in_doubt``. So a failure that may pass by itself (429, 5xx, a dropped connection)
+    is left to Airflow's retries even after rows were accepted; one that will not (a refused credential,
+    an unknown list) fails the task for good, and clearing it once fixed resumes too. A lease, renewed
+    before each chunk, keeps two tries of the task from uploading at once: a try that finds another one
+    still sending waits for it (see the docs, "Resuming an upload").
+
     **What to wait for.** Kore.ai ingests asynchronously: the list's ``totalRecordCount`` grows after the
     task ends, from whatever the list already held. So, before sending, the operator looks the list up by
     name (one read, which also fails the task before anything is sent if there is no such list) and
-    pushes its count as ``count_before``, and ``count_before + rows_sent`` as ``expected_count``: the
-    two values :class:`~airflow_provider_koreai.sensors.contact_list.ContactListIngestedSensor` takes as
-    ``baseline_count`` and ``expected_count``. Should an earlier try's contacts still be in flight when
-    the count is read, the baseline is low by that much; the sensor's ``settled`` rule covers a list
-    that drops them as duplicates.
+    pushes its count before the **first** try as ``count_before``, and ``count_before`` plus the rows
+    accepted over every try as ``expected_count``: the two values
+    :class:`~airflow_provider_koreai.sensors.contact_list.ContactListIngestedSensor` takes as
+    ``baseline_count`` and ``expected_count``. Rows in doubt are not in ``expected_count``: if Kore.ai
+    added them after all, the count only passes the target sooner.
 
-    XCom: keys ``rows_sent``, ``rows_rejected``, ``chunks_sent``, ``contact_list_id``, ``count_before``,
-    ``expected_count``; ``return_value`` is a summary with the same values plus ``rejected``, the first
-    rejected rows as ``"line 12: no phoneNumber"``.
+    XCom: keys ``rows_sent`` and ``chunks_sent`` (this try), ``rows_sent_earlier`` and
+    ``chunks_sent_earlier`` (earlier tries of a resumed upload), ``rows_in_doubt``, ``rows_rejected``,
+    ``contact_list_id``, ``count_before``, ``expected_count``; ``return_value`` is a summary with the same
+    values plus ``rejected``, the first rejected rows as ``"line 12: no phoneNumber"``.
     """
 
     template_fields: Sequence[str] = (
@@ -515,6 +534,12 @@ class AddContactsOperator(KoreAIBaseOperator):
 
     def execute_with_hook(self, context: Context, hook: KoreAIHook) -> dict[str, Any]:
         from airflow_provider_koreai.contacts_upload import ContactUpload
+        from airflow_provider_koreai.upload_progress import (
+            LeaseOwner,
+            UploadTracker,
+            lease_seconds,
+            store_for,
+        )
 
         refusals = validation.Refusals()
         # The source's arguments are checked by the upload, which also opens the file.
@@ -536,46 +561,86 @@ class AddContactsOperator(KoreAIBaseOperator):
         self.read_from = upload.read_from
         checked = upload.check(report=self._log_rejected)
         self._log_plan(upload, checked)
-        contact_list_id, count_before = self._count_before(hook, name)
+        found = self._count_before(hook, name)
+        tracker = UploadTracker(store_for(context), LeaseOwner.current(context["ti"]), log=self.log)
+        plan = tracker.begin(
+            identity={**checked.identity, "chunk_size": self.chunk_size, "contact_list_name": name},
+            contact_list_id=found.contact_list_id,
+            count_now=found.total_record_count,
+            allow_duplicates=found.allow_duplicates,
+            lease_for=lease_seconds(
+                retry_timeout=hook.retry_policy.retry_timeout, requests_per_minute=self.requests_per_minute
+            ),
+        )
         try:
             sent = hook.add_contacts(
                 name,
-                upload.rows(self.chunk_size),
+                upload.rows(self.chunk_size, skip=plan.first_chunk * self.chunk_size),
                 chunk_size=self.chunk_size,
                 requests_per_minute=self.requests_per_minute,
+                before_chunk=tracker.before_chunk,
             )
+            tracker.finished()
         except KoreAIPartialUploadError as error:
-            raise upload.located(error) from error.cause
-
+            tracker.failed(outcome_unknown=error.outcome_unknown)
+            located = upload.located(error)
+            if tracker.recording:
+                located = located.with_progress_kept(tracker.store.described)
+            raise located from error.cause
+        except Exception:
+            tracker.abandoned()
+            raise
+        rows_accepted = tracker.rows_accepted if tracker.recording else sent["rows_sent"]
         summary: dict[str, Any] = {
             "contact_list_name": name,
-            "contact_list_id": contact_list_id,
+            "contact_list_id": found.contact_list_id,
             "rows_sent": sent["rows_sent"],
             "chunks_sent": sent["chunks_sent"],
+            "rows_sent_earlier": plan.rows_sent_earlier,
+            "chunks_sent_earlier": plan.chunks_sent_earlier,
+            "rows_in_doubt": plan.rows_in_doubt,
             "rows_rejected": upload.rejected_while_sending.count,
             "rejected": checked.invalid.reasons,
-            "count_before": count_before,
-            "expected_count": count_before + sent["rows_sent"],
+            "count_before": plan.count_before,
+            "expected_count": plan.count_before + rows_accepted,
         }
         for key in ADD_CONTACTS_XCOM_KEYS:
             context["ti"].xcom_push(key=key, value=summary[key])
+        self._log_sent(summary, upload, plan)
+        self.record_contact_list_change(
+            context, hook, found.contact_list_id, operation="add_contacts", rows_sent=summary["rows_sent"]
+        )
+        tracker.delete()
+        return summary
+
+    def _log_sent(self, summary: Mapping[str, Any], upload: ContactUpload, plan: ResumePlan) -> None:
+        earlier = (
+            f" after {summary['rows_sent_earlier']} sent by earlier tries in "
+            f"{summary['chunks_sent_earlier']} chunk(s)"
+            if plan.resumed
+            else ""
+        )
+        doubt = (
+            f"; {summary['rows_in_doubt']} row(s) in doubt (a chunk an earlier try may have sent, not sent "
+            "again since the list allows duplicates)"
+            if summary["rows_in_doubt"]
+            else ""
+        )
         self.log.info(
-            "Added %d contact(s) to Kore.ai contact list %s (%r) from %s, in %d chunk(s) of up to %d; "
+            "Added %d contact(s)%s to Kore.ai contact list %s (%r) from %s, in %d chunk(s) of up to %d%s; "
             "%d invalid row(s) not sent; the list held %d contact(s) before, %d expected once ingested",
             summary["rows_sent"],
-            contact_list_id,
-            name,
+            earlier,
+            summary["contact_list_id"],
+            summary["contact_list_name"],
             upload.described,
             summary["chunks_sent"],
             self.chunk_size,
+            doubt,
             summary["rows_rejected"],
-            count_before,
+            summary["count_before"],
             summary["expected_count"],
         )
-        self.record_contact_list_change(
-            context, hook, contact_list_id, operation="add_contacts", rows_sent=summary["rows_sent"]
-        )
-        return summary
 
     def _log_rejected(self, rejected: contacts.RejectedRow) -> None:
         self.log.warning("Invalid row, not sent: %s", rejected)
@@ -603,8 +668,9 @@ class AddContactsOperator(KoreAIBaseOperator):
             else "paced by the account's request budget",
         )
 
-    def _count_before(self, hook: KoreAIHook, name: str) -> tuple[str, int]:
-        """The list's id and count before sending: the sensor waits for ``count_before + rows_sent``."""
+    def _count_before(self, hook: KoreAIHook, name: str) -> ContactCount:
+        """The list's id, count and duplicate policy before sending (on a first try, the sensor's
+        baseline)."""
         found = hook.count_contacts(name)
         if found is None:
             raise KoreAIValidationError(
@@ -612,11 +678,13 @@ class AddContactsOperator(KoreAIBaseOperator):
                 f"Kore.ai has no contact list named {name!r}; nothing was sent. Create it first, e.g. with "
                 "CreateContactListOperator.",
             )
-        contact_list_id, count_before = found.contact_list_id, found.total_record_count
         self.log.info(
-            "Kore.ai list %r (%s) holds %d contact(s) before sending", name, contact_list_id, count_before
+            "Kore.ai list %r (%s) holds %d contact(s) before sending",
+            name,
+            found.contact_list_id,
+            found.total_record_count,
         )
-        return contact_list_id, count_before
+        return found
 
     def openlineage_inputs(self) -> list[Any]:
         if self.read_from is None:

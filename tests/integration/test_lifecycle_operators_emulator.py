@@ -149,6 +149,9 @@ def test_add_contacts_from_a_csv_in_three_chunks(emulator: EmulatorServer, tmp_p
         "contact_list_id": created["_id"],
         "count_before": 0,
         "expected_count": 2500,
+        "rows_sent_earlier": 0,
+        "chunks_sent_earlier": 0,
+        "rows_in_doubt": 0,
     }
     assert result["rejected"] == [f"line {line}: no phoneNumber" for line in invalid_lines]
     adds = [r for r in emulator.recorded_requests() if r["route"] == "add_contacts"]

@@ -32,6 +32,7 @@ from airflow_provider_koreai.operators.contact_list import (
 from tests.helpers.compat import serialize_round_trip
 from tests.helpers.connections import BASE_URL, IID
 from tests.helpers.logs import the_line
+from tests.helpers.state_store import FakeTaskStateStore
 
 PREFIX = f"{BASE_URL}/agentassist/api/v1/public/{IID}/campaign/contactList"
 LIST_ALL_URL = f"{PREFIX}/getAllListDetails"
@@ -51,14 +52,27 @@ ACCEPTED = {"message": "Adding contacts to public list is in progress"}
 
 
 def baseline(rows_sent: int) -> dict[str, Any]:
-    """What AddContactsOperator pushes for the sensor: EXISTING held 3 contacts before sending."""
-    return {"contact_list_id": LIST_ID, "count_before": 3, "expected_count": 3 + rows_sent}
+    """What AddContactsOperator pushes for the sensor: EXISTING held 3 contacts before sending (a first
+    try: nothing sent earlier, nothing in doubt)."""
+    return {
+        "contact_list_id": LIST_ID,
+        "count_before": 3,
+        "expected_count": 3 + rows_sent,
+        "rows_sent_earlier": 0,
+        "chunks_sent_earlier": 0,
+        "rows_in_doubt": 0,
+    }
 
 
 def run(operator: Any, **context: Any) -> tuple[Any, mock.MagicMock]:
     """Render the templates, then execute, as a worker would; returns (return value, ti mock)."""
     ti = mock.MagicMock()
-    full_context: dict[str, Any] = {"ti": ti, "params": {}, **context}
+    full_context: dict[str, Any] = {
+        "ti": ti,
+        "params": {},
+        "task_state_store": FakeTaskStateStore(),
+        **context,
+    }
     operator.render_template_fields(full_context)
     return operator.execute(full_context), ti
 
@@ -300,7 +314,7 @@ def test_add_records_from_xcom_as_a_template(requests_mock: rm.Mocker) -> None:
     requests_mock.post(ADD_URL, json=ACCEPTED)
     ti = RecordsTI()
     operator = add_operator(records="{{ ti.xcom_pull(task_ids='extract') }}")
-    context: dict[str, Any] = {"ti": ti, "params": {}}
+    context: dict[str, Any] = {"ti": ti, "params": {}, "task_state_store": FakeTaskStateStore()}
     operator.render_template_fields(context)  # type: ignore[arg-type]
     assert isinstance(operator.records, RenderedRecords)
     assert isinstance(operator.records.value, str)
