@@ -128,6 +128,7 @@ def test_campaign_example_dials_the_list_and_exports_every_outcome(
     assert not leaks, leaks
 
 
+@pytest.mark.slow  # two whole runs (~10 s); make e2e runs the example twice in a real deployment too
 def test_a_second_run_plays_the_completed_campaign_again(emulator: EmulatorServer, exports: Path) -> None:
     first = run()
     second = run()
