@@ -65,11 +65,14 @@ class KoreAIArgumentsMixin:
     * **When the task runs** (:meth:`checked_arguments`): every templated argument as rendered, every
       refusal at once again, before any request.
 
-    A subclass lists its rules in :meth:`argument_rules` and calls :meth:`check_arguments` at the end of
-    its ``__init__``. The rules themselves live in :mod:`~airflow_provider_koreai.validation`.
+    A subclass lists its rules in :meth:`argument_rules`, keeps each argument in the attribute of its
+    name and calls :meth:`check_arguments` at the end of its ``__init__``. The rules themselves live in
+    :mod:`~airflow_provider_koreai.validation`.
     """
 
     template_fields: Sequence[str]
+    #: Arguments that only :meth:`check_between_arguments` reads (they have no rule of their own).
+    between_arguments: Sequence[str] = ()
     task_id: str
     koreai_conn_id: str
     hook_params: dict[str, Any]
@@ -114,15 +117,19 @@ class KoreAIArgumentsMixin:
         cls.check_between_arguments(arguments, refusals, complete=complete)
         return checked, refusals
 
-    def check_arguments(self, **arguments: Any) -> None:
-        """Check the task's arguments as the DAG file gives them: call it at the end of ``__init__``
-        with the subclass's own arguments (the shared ``koreai_conn_id`` and ``hook_params`` are added).
+    def check_arguments(self) -> None:
+        """Check the task's arguments as the DAG file gives them: call it at the end of ``__init__``,
+        once each argument is kept in the attribute of its name. Every argument that has a rule
+        (:meth:`argument_rules`) is read from there.
 
         Raises :class:`~airflow_provider_koreai.exceptions.KoreAIInvalidArgumentsError` naming every
         refusal. An argument that is not templated is then kept as checked (``hook_params``' durations as
         ``float``); a templated one stays as written, which is what the DAG serializes.
         """
-        given = {**arguments, "koreai_conn_id": self.koreai_conn_id, "hook_params": self.hook_params}
+        missing = object()
+        fields = [*self.argument_rules(vars(self)), *self.between_arguments]
+        stored = {field: getattr(self, field, missing) for field in fields}
+        given = {field: value for field, value in stored.items() if value is not missing}
         rendering = validation.TemplateRendering.of(self.dag if self.has_dag() else None)
         checked, refusals = self._given_arguments_checked(given, rendering, complete=True)
         refusals.raise_all(self.task_id)

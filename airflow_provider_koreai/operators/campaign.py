@@ -117,7 +117,7 @@ class CreateCampaignOperator(KoreAIBaseOperator):
         self.spec = spec
         self.campaign_type = campaign_type
         self.if_exists = if_exists
-        self.check_arguments(spec=spec, campaign_type=campaign_type, if_exists=if_exists)
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
@@ -213,13 +213,7 @@ class StartCampaignOperator(KoreAIBaseOperator):
         self.if_active = if_active
         self.preparing_timeout = preparing_timeout
         self.preparing_poll_interval = preparing_poll_interval
-        self.check_arguments(
-            campaign_id=campaign_id,
-            campaign_type=campaign_type,
-            if_active=if_active,
-            preparing_timeout=preparing_timeout,
-            preparing_poll_interval=preparing_poll_interval,
-        )
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
@@ -364,7 +358,7 @@ class StopCampaignOperator(KoreAIBaseOperator):
         super().__init__(**kwargs)
         self.campaign_id = campaign_id
         self.campaign_type = campaign_type
-        self.check_arguments(campaign_id=campaign_id, campaign_type=campaign_type)
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
@@ -444,7 +438,7 @@ class DeleteCampaignOperator(KoreAIBaseOperator):
         self.campaign_id = campaign_id
         self.campaign_type = campaign_type
         self.missing_ok = missing_ok
-        self.check_arguments(campaign_id=campaign_id, campaign_type=campaign_type, missing_ok=missing_ok)
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
@@ -533,12 +527,7 @@ class ExportCampaignResultsOperator(KoreAIBaseOperator):
         self.read_from: tuple[str, str] | None = None
         self.written_to: tuple[str, str] | None = None
         self.rows_written: int | None = None
-        self.check_arguments(
-            campaign_id=campaign_id,
-            destination=destination,
-            destination_conn_id=destination_conn_id,
-            file_format=file_format,
-        )
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:

@@ -126,14 +126,7 @@ class UpdateContactListOperator(KoreAIBaseOperator):
         self.description = description
         self.source = source
         self.verify = verify
-        self.check_arguments(
-            contact_list_id=contact_list_id,
-            name=name,
-            allow_duplicates=allow_duplicates,
-            description=description,
-            source=source,
-            verify=verify,
-        )
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
@@ -237,13 +230,7 @@ class CreateContactListOperator(KoreAIBaseOperator):
         self.allow_duplicates = allow_duplicates
         self.source = source
         self.if_exists = if_exists
-        self.check_arguments(
-            name=name,
-            description=description,
-            allow_duplicates=allow_duplicates,
-            source=source,
-            if_exists=if_exists,
-        )
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
@@ -300,7 +287,7 @@ class DeleteContactListOperator(KoreAIBaseOperator):
         super().__init__(**kwargs)
         self.contact_list_id = contact_list_id
         self.missing_ok = missing_ok
-        self.check_arguments(contact_list_id=contact_list_id, missing_ok=missing_ok)
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
@@ -461,17 +448,7 @@ class AddContactsOperator(KoreAIBaseOperator):
         self.max_invalid_rows = max_invalid_rows
         self.chunk_size = chunk_size
         self.requests_per_minute = requests_per_minute
-        self.check_arguments(
-            contact_list_name=contact_list_name,
-            records=records,
-            path=path,
-            path_conn_id=path_conn_id,
-            file_format=file_format,
-            column_map=column_map,
-            max_invalid_rows=max_invalid_rows,
-            chunk_size=chunk_size,
-            requests_per_minute=requests_per_minute,
-        )
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:

@@ -97,6 +97,7 @@ class CampaignStatusSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSensorOper
     """
 
     template_fields: Sequence[str] = ("campaign_id", "koreai_conn_id")
+    between_arguments = ("poke_interval",)
     ui_color = KOREAI_UI_COLOR
 
     def __init__(
@@ -119,13 +120,7 @@ class CampaignStatusSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSensorOper
         self.hook_params = {} if hook_params is None else hook_params
         self.deferrable = deferrable
         self._watch: CampaignStatusWatch | None = None
-        self.check_arguments(
-            campaign_id=campaign_id,
-            target_statuses=target_statuses,
-            failure_statuses=failure_statuses,
-            deferrable=deferrable,
-            poke_interval=self.poke_interval,
-        )
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:

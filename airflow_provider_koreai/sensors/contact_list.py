@@ -112,6 +112,7 @@ class ContactListIngestedSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSenso
     """
 
     template_fields: Sequence[str] = ("contact_list_id", "expected_count", "baseline_count", "koreai_conn_id")
+    between_arguments = ("poke_interval",)
     ui_color = KOREAI_UI_COLOR
 
     def __init__(
@@ -135,14 +136,7 @@ class ContactListIngestedSensor(KoreAIHookMixin, KoreAIArgumentsMixin, BaseSenso
         self.hook_params = {} if hook_params is None else hook_params
         self.deferrable = deferrable
         self._watch: IngestionWatch | None = None
-        self.check_arguments(
-            contact_list_id=contact_list_id,
-            expected_count=expected_count,
-            baseline_count=baseline_count,
-            settle_polls=settle_polls,
-            deferrable=deferrable,
-            poke_interval=self.poke_interval,
-        )
+        self.check_arguments()
 
     @classmethod
     def argument_rules(cls, arguments: Mapping[str, Any]) -> dict[str, validation.Rule]:
