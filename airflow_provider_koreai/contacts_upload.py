@@ -120,9 +120,23 @@ def object_storage_path(path: Any, *, conn_id: str | None = None, field: str = "
     if not (isinstance(path, str) and "://" in path):
         return None
     try:
-        return ObjectStoragePath(path, conn_id=conn_id or None)
+        store = ObjectStoragePath(path, conn_id=conn_id or None)
+        if not _fsspec_knows(store.protocol):
+            # Airflow 3.0 (universal-pathlib 0.2) accepts any scheme here and finds no filesystem only
+            # when the path is first used: ask it now, so the error comes before any request.
+            store.fs  # noqa: B018
     except (ValueError, ImportError) as error:  # no filesystem for the scheme, a malformed URI
         raise KoreAIValidationError(field, f"{path!r} cannot be opened: {error}") from None
+    return store
+
+
+def _fsspec_knows(protocol: Any) -> bool:
+    """Whether fsspec has an implementation for ``protocol`` (a name or a tuple of names), without
+    importing it: such a filesystem is resolved, with its connection, when the path is first used."""
+    from fsspec.registry import known_implementations, registry
+
+    names = (protocol,) if isinstance(protocol, str) else tuple(protocol or ())
+    return any(name in known_implementations or name in registry for name in names)
 
 
 def _stored_file(store: Any, file_format: str | None, written: str) -> ContactFile:

@@ -27,6 +27,7 @@ from airflow_provider_koreai.campaign_results import (
 )
 from airflow_provider_koreai.exceptions import KoreAIServerError, KoreAIValidationError
 from airflow_provider_koreai.responses import CampaignContactsPage
+from tests.helpers.compat import storage_conn_id, storage_uri
 
 
 def contact(n: int, **fields: Any) -> dict[str, Any]:
@@ -137,7 +138,7 @@ def test_a_local_path_gets_its_folders_and_replaces_an_older_file(tmp_path: Path
 def test_a_store_without_local_files_gets_the_file(memory_store: Any) -> None:
     summary = export_campaign_results(paged(ROWS, 1), "memory://exports/results.jsonl")
 
-    assert summary.destination == "memory://exports/results.jsonl"
+    assert summary.destination == storage_uri("memory://exports/results.jsonl")
     assert list(memory_store.store) == ["/exports/results.jsonl"], "no temporary object left"
     lines = memory_store.cat_file("/exports/results.jsonl").decode().splitlines()
     assert [json.loads(line)["uniqueId"] for line in lines] == ["u-1", "u-2", "u-3"]
@@ -207,7 +208,11 @@ def test_a_destination_that_cannot_be_written_is_refused_before_any_page(
 
 def test_the_destination_resolves_with_its_connection() -> None:
     target = export_destination("s3://bucket/kore/results.JSONL.GZ", conn_id="aws_exports")
-    assert (target.path.conn_id, target.file_format, target.compressed) == ("aws_exports", "jsonl", True)
+    assert (storage_conn_id(target.path), target.file_format, target.compressed) == (
+        "aws_exports",
+        "jsonl",
+        True,
+    )
     assert target.lineage == ("s3://bucket", "kore/results.JSONL.GZ")
 
 

@@ -112,3 +112,16 @@ def reset_secrets_masker() -> None:
         warnings.simplefilter("ignore")  # DeprecatedImportWarning on 3.1+
         from airflow.sdk.execution_time.secrets_masker import reset_secrets_masker as reset
     reset()
+
+
+def storage_conn_id(path: Any) -> str | None:
+    """The connection an ``ObjectStoragePath`` opens its store with: an attribute on Airflow 3.1+, a
+    storage option on 3.0 (universal-pathlib 0.2)."""
+    return getattr(path, "conn_id", None) or path.storage_options.get("conn_id")
+
+
+def storage_uri(uri: str) -> str:
+    """``uri`` as this release's ``ObjectStoragePath`` spells it (``memory:///...`` on Airflow 3.0)."""
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    return str(ObjectStoragePath(uri))

@@ -26,7 +26,7 @@ from airflow_provider_koreai.sensors.campaign import CampaignStatusSensor
 from airflow_provider_koreai.triggers.base import KoreAIPollingTrigger
 from airflow_provider_koreai.triggers.campaign import CampaignStatusTrigger
 from tests.helpers.emulator import EMULATOR_DEFAULTS
-from tests.helpers.logs import lines_at
+from tests.helpers.logs import lines_at, task_log
 
 #: Emulator seconds between two reads: each read after the first sees one more contact dialled.
 STEP = 0.5
@@ -83,7 +83,7 @@ def assert_no_secret(output: str, emulator: EmulatorServer) -> None:
 
 
 def test_poke_mode_logs_each_change_until_completed(
-    running: EmulatorServer, capsys: pytest.CaptureFixture[str]
+    running: EmulatorServer, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     """Active, paused after the 2nd read, resumed after the 3rd, then dialled to the end."""
 
@@ -105,9 +105,9 @@ def test_poke_mode_logs_each_change_until_completed(
     # Reads: Active (0 dialled), Active (1) then paused, Paused then resumed, Active (1), Active (2),
     # Completed.
     assert len(status_reads(running)) == 6
-    output = capsys.readouterr().out
+    output = task_log(capsys, caplog)
     changes = [
-        line for line in lines_at(output, "info", "CampaignStatusSensor]") if "Kore.ai campaign" in line
+        line for line in lines_at(output, "info", "CampaignStatusSensor") if "Kore.ai campaign" in line
     ]
     assert len(changes) == 4, changes
     assert f"Kore.ai campaign {CAMPAIGN} (" in changes[0]
@@ -119,7 +119,7 @@ def test_poke_mode_logs_each_change_until_completed(
 
 
 def test_poke_mode_fails_for_good_on_a_stopped_campaign(
-    running: EmulatorServer, capsys: pytest.CaptureFixture[str]
+    running: EmulatorServer, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     KoreAIHook().stop_campaign(CAMPAIGN)
     sensor = CampaignStatusSensor(task_id="wait_for_campaign", campaign_id=CAMPAIGN, poke_interval=0)
@@ -131,7 +131,7 @@ def test_poke_mode_fails_for_good_on_a_stopped_campaign(
     assert str(caught.value).startswith(f"Kore.ai campaign {CAMPAIGN} (")
     assert "is Stopped, one of the sensor's failure_statuses" in str(caught.value)
     assert len(status_reads(running)) == 1
-    assert_no_secret(capsys.readouterr().out, running)
+    assert_no_secret(task_log(capsys, caplog), running)
 
 
 def test_an_unknown_campaign_fails_at_once(emulator: EmulatorServer) -> None:
@@ -163,7 +163,7 @@ def run_trigger(trigger: CampaignStatusTrigger, emulator: EmulatorServer) -> dic
 
 
 def test_deferrable_waits_in_the_trigger_until_completed(
-    running: EmulatorServer, capsys: pytest.CaptureFixture[str]
+    running: EmulatorServer, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     sensor = CampaignStatusSensor(
         task_id="wait_for_campaign", campaign_id=CAMPAIGN, deferrable=True, poke_interval=STEP
@@ -184,9 +184,9 @@ def test_deferrable_waits_in_the_trigger_until_completed(
     assert result["status"] == "Completed"
     # The worker's read at emulator time 0, then the trigger's at 0, 0.5, 1.0 (Active) and 1.5 (Completed).
     assert len(status_reads(running)) == 5
-    output = capsys.readouterr().out
-    worker = lines_at(output, "info", "CampaignStatusSensor]")
-    triggerer = lines_at(output, "info", "CampaignStatusTrigger]")
+    output = task_log(capsys, caplog)
+    worker = lines_at(output, "info", "CampaignStatusSensor")
+    triggerer = lines_at(output, "info", "CampaignStatusTrigger")
     assert "status Active; waiting for Completed" in worker[0], "the worker's first read"
     assert [line for line in triggerer if "changed" in line or "is Completed" in line] == [
         line for line in triggerer if "is Completed: the wait is over" in line
