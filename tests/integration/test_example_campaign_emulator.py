@@ -27,8 +27,9 @@ CUSTOMERS = 30
 CAMPAIGN_NAME = "Renewal Reminders"
 LIST_NAME = "Renewal Reminder Calls"
 STOP_TASK = "stop_campaign_on_failure"
-#: A phone number as the load writes them (+1555...), or any other run of ten digits.
-PHONE_NUMBER = re.compile(r"\+?\d{10,}")
+#: A phone number as the load writes them (+1555...) or the caller id (+1415...), standing alone: not digits
+#: inside an id (a uuid's hex may hold a run of digits) or a longer number.
+PHONE_NUMBER = re.compile(r"(?<![\w-])\+?1(?:555|415)\d{7}(?![\w-])")
 
 
 @pytest.fixture
