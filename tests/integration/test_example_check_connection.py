@@ -60,6 +60,7 @@ def task_log(connection: dict[str, Any]) -> str:
     return output
 
 
+@pytest.mark.slow  # a whole dag.test() run each (~10 s); make test-slow runs them
 @pytest.mark.parametrize(
     ("saved_by", "warned"),
     [
