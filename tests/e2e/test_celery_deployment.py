@@ -59,6 +59,7 @@ from tests.helpers.example_runs import (
     xcom,
 )
 from tests.helpers.secret_scan import scan_for_secrets
+from tests.helpers.stores import postgres_available, redis_available
 
 pytest.importorskip("celery", reason="needs the celery-test extra: make e2e-celery")
 pytest.importorskip("moto.server", reason="needs moto[server]: make e2e-celery")
@@ -92,8 +93,23 @@ def outside_tmp() -> str | None:
     return "/var/tmp" if os.path.isdir("/var/tmp") else None
 
 
+def require_servers() -> None:
+    """Skip where redis-server or PostgreSQL is not installed, but never in CI: CI must run this."""
+    missing = [
+        package
+        for package, available in (("redis-server", redis_available()), ("postgresql", postgres_available()))
+        if not available
+    ]
+    if missing:
+        reason = f"the Debian package(s) {', '.join(missing)} not installed"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: .ci/run installs them, CI must not skip")
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[CeleryDeployment]:
+    require_servers()
     with (
         tempfile.TemporaryDirectory(prefix="koreai-e2e-celery-", dir=outside_tmp()) as root,
         deployment(
@@ -335,11 +351,15 @@ def test_a_worker_killed_mid_upload_is_resumed_on_the_other(deployed: CeleryDepl
 
 def test_no_secret_in_any_file_the_deployment_wrote(deployed: CeleryDeployment) -> None:
     secret = deployed.connection["password"]
-    scanned = scan_for_secrets([deployed.root], secret, skip=[deployed.emulator_logs])
+    # The deployment's folder (services' and workers' homes, logs, working and scratch directories) and
+    # the metadata database's files; the emulator stands for Kore.ai, outside the deployment.
+    assert deployed.postgres.directory is not None
+    roots = [deployed.root, Path(deployed.postgres.directory)]
+    scanned = scan_for_secrets(roots, secret, skip=[deployed.emulator_logs])
     homes = [deployed.home, *(worker.home for worker in deployed.workers)]
     assert all(any(path.is_relative_to(home) for path in scanned.files) for home in homes)
     assert not scanned.leaks, f"secret or JWT in {scanned.leaks}"
     say(
-        f"no client secret and no JWT in {len(scanned.files)} files the deployment wrote "
-        f"(services and both workers: logs, homes, scratch directories)"
+        f"no client secret and no JWT in {len(scanned.files)} files the deployment wrote (services' and "
+        f"both workers' logs, homes and scratch directories, the PostgreSQL database's files)"
     )

@@ -52,6 +52,11 @@ class LoopbackServer:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
+    @property
+    def directory(self) -> str | None:
+        """The server's own temporary directory (its data, socket and log), while it runs."""
+        return self._dir
+
     def start(self) -> Self:
         raise NotImplementedError
 
