@@ -14,9 +14,10 @@ workers that share no scratch disk.
   under ``<root>/worker-<name>``, started with ``--skip-serve-logs`` (the log server would bind every
   interface), a small ``--concurrency``, and their own queues. As root, each runs in its own mount namespace
   with a private tmpfs on ``/tmp`` (``unshare --mount`` then ``mount -t tmpfs``): what one worker writes
-  under ``/tmp`` the other cannot see, as on separate machines. Without root (or where the repository, the
-  virtualenv or the deployment itself lives under ``/tmp``), the workers only get separate ``TMPDIR`` s,
-  and :attr:`CeleryDeployment.private_tmp` says why.
+  under ``/tmp`` the other cannot see, as on separate machines. What a worker needs that lives under
+  ``/tmp`` (a clone of the repository, its virtualenv) is bound back into that tmpfs, read from the host's
+  ``/tmp`` bound elsewhere first. Without root, the workers only get separate ``TMPDIR`` s, and
+  :attr:`CeleryDeployment.private_tmp_missing` says why (the test prints it).
 * Task heartbeats every 2 s and a heartbeat timeout of 15 s (instead of 300 s): a task whose worker died is
   retried within seconds.
 
@@ -30,6 +31,7 @@ import collections
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -58,37 +60,65 @@ HEARTBEAT_SECONDS = 2
 HEARTBEAT_TIMEOUT_SECONDS = 15
 #: Processes of each worker: a kill test's two uploads at once.
 WORKER_CONCURRENCY = 2
-#: The private ``/tmp`` of a worker: ``unshare`` runs this shell, which mounts it and becomes the worker.
-PRIVATE_TMP_SHELL = 'mount -t tmpfs -o mode=1777,size=256m koreai-e2e-tmp /tmp && exec "$@"'
+#: Where ``/tmp`` is, and the size of a worker's private tmpfs there.
+TMP = Path("/tmp")
+PRIVATE_TMP_OPTIONS = "mode=1777,size=256m"
 
 
-def private_tmp_unavailable(paths: Sequence[Path]) -> str | None:
-    """Why workers cannot get a private tmpfs on ``/tmp`` here, or ``None`` if they can: it takes root,
-    ``unshare``, and nothing a worker needs (``paths``, the virtualenv, this package, ``PYTHONPATH``)
-    under ``/tmp``."""
+def kept_under_tmp(paths: Sequence[Path]) -> list[Path]:
+    """Of what a worker needs (``paths``, the virtualenv, this package, ``PYTHONPATH``), the folders under
+    ``/tmp`` (as given and resolved; none inside another): a private ``/tmp`` must show them still."""
     import airflow_provider_koreai
 
-    if os.geteuid() != 0:
-        return "not root (a mount namespace needs CAP_SYS_ADMIN)"
-    if shutil.which("unshare") is None:
-        return "no unshare command (util-linux)"
     needed = [
         *paths,
         REPO_ROOT,
         Path(sys.prefix),
-        Path(sys.executable),
+        Path(sys.executable).parent,
         Path(airflow_provider_koreai.__file__).parent,
         *(Path(entry) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry),
     ]
-    for path in needed:
-        resolved = path.resolve()
-        if resolved.is_relative_to("/tmp"):
-            return f"{path} is under /tmp, which a private /tmp would hide"
+    under = {
+        form
+        for path in needed
+        for form in (Path(os.path.abspath(path)), path.resolve())
+        if form.is_relative_to(TMP) and form != TMP
+    }
+    return sorted(
+        path for path in under if not any(path != other and path.is_relative_to(other) for other in under)
+    )
+
+
+def private_tmp_script(host_tmp: Path, keep: Sequence[Path]) -> str:
+    """The shell that ``unshare --mount`` runs before it becomes the worker: a tmpfs on ``/tmp``, with the
+    folders in ``keep`` (under the host's ``/tmp``) bound back into it from ``host_tmp``, where the host's
+    ``/tmp`` is bound first. Every mount stays inside the worker's namespace."""
+    lines = ["set -e"]
+    if keep:
+        lines.append(f"mount --bind {TMP} {shlex.quote(str(host_tmp))}")
+    lines.append(f"mount -t tmpfs -o {PRIVATE_TMP_OPTIONS} koreai-e2e-tmp {TMP}")
+    for path in keep:
+        source = shlex.quote(str(host_tmp / path.relative_to(TMP)))
+        target = shlex.quote(str(path))
+        lines.append(f"mkdir -p {target}")
+        lines.append(f"mount --bind {source} {target}")
+    lines.append('exec "$@"')
+    return "\n".join(lines)
+
+
+def private_tmp_command(script: str, command: Sequence[str], name: str) -> list[str]:
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, name, *command]
+
+
+def private_tmp_unavailable(script: str) -> str | None:
+    """Why workers cannot get a private tmpfs on ``/tmp`` here, or ``None`` if they can (root, ``unshare``,
+    and ``script`` succeeding once)."""
+    if os.geteuid() != 0:
+        return "not root (a mount namespace needs CAP_SYS_ADMIN)"
+    if shutil.which("unshare") is None:
+        return "no unshare command (util-linux)"
     probe = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", PRIVATE_TMP_SHELL, "sh", "true"],
-        capture_output=True,
-        timeout=30,
-        check=False,
+        private_tmp_command(script, ["true"], "probe"), capture_output=True, timeout=30, check=False
     )
     if probe.returncode != 0:
         return f"unshare/mount failed: {probe.stderr.decode(errors='replace').strip()}"
@@ -145,6 +175,8 @@ class CeleryDeployment(Deployment):
     workers: list[Worker] = field(default_factory=list)
     #: ``None`` when the workers have private ``/tmp`` mounts; otherwise why not.
     private_tmp_missing: str | None = None
+    #: What the workers need that lives under ``/tmp`` (a CI clone, say), bound into their private one.
+    kept_under_tmp: list[Path] = field(default_factory=list)
     #: Task processes left behind by a killed worker, stopped by their PID in :meth:`stop`.
     orphans: list[int] = field(default_factory=list)
     fernet_key: str = field(default="", repr=False)
@@ -167,6 +199,15 @@ class CeleryDeployment(Deployment):
     @property
     def private_tmp(self) -> bool:
         return self.private_tmp_missing is None
+
+    @property
+    def host_tmp(self) -> Path:
+        """Where a worker's namespace binds the host's ``/tmp`` (an empty folder seen from outside)."""
+        return self.root / "host-tmp"
+
+    @property
+    def private_tmp_script(self) -> str:
+        return private_tmp_script(self.host_tmp, self.kept_under_tmp)
 
     @property
     def broker_url(self) -> str:
@@ -230,9 +271,15 @@ class CeleryDeployment(Deployment):
     # -- workers
 
     def start_workers(self, env: dict[str, str], say: Callable[[str], None]) -> None:
-        self.private_tmp_missing = private_tmp_unavailable([self.root])
+        self.kept_under_tmp = kept_under_tmp([self.root])
+        self.host_tmp.mkdir(parents=True, exist_ok=True)
+        self.private_tmp_missing = private_tmp_unavailable(self.private_tmp_script)
         if self.private_tmp:
-            say("each worker runs in its own mount namespace, with a private tmpfs on /tmp")
+            kept = f" (bound back into it from the host's /tmp: {', '.join(map(str, self.kept_under_tmp))})"
+            say(
+                "each worker runs in its own mount namespace, with a private tmpfs on /tmp"
+                + (kept if self.kept_under_tmp else "")
+            )
         else:
             say(
                 f"NO private /tmp for the workers ({self.private_tmp_missing}): "
@@ -260,10 +307,7 @@ class CeleryDeployment(Deployment):
             "--without-gossip",
         ]
         if self.private_tmp:
-            command = [
-                "unshare", "--mount", "--propagation", "private", "--",
-                "sh", "-c", PRIVATE_TMP_SHELL, worker.name, *command,
-            ]  # fmt: skip
+            command = private_tmp_command(self.private_tmp_script, command, worker.name)
         worker.service = self.start(
             worker.name, *command, env=env, log_dir=worker.logs / "services", cwd=worker.workdir
         )
