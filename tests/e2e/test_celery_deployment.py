@@ -9,15 +9,16 @@ database numbers), S3 on moto's server, and the emulator.
    succeeds, with the checks ``make e2e`` makes; both workers ran tasks.
 2. **A worker killed mid-upload** (``tests/e2e/dags/koreai_e2e_upload_killed.py``): two uploads of 20,000
    rows in 20 chunks (a list that drops duplicates and one that keeps them) run on worker ``a`` (the only
-   one serving their queue); once each has 5 chunks accepted, worker ``a``'s process group is SIGKILLed and
-   worker ``b`` is told to serve the queue. Airflow fails the tries after the (shortened) heartbeat timeout
+   one serving their queue), the emulator answering each chunk 0.5 s late; once each has 5 chunks
+   accepted, worker ``a``'s process group is SIGKILLed and worker ``b`` is told to serve the queue
+   (Celery's remote control). Airflow fails the tries after the (shortened) heartbeat timeout
    and retries them on worker ``b``, which resume. Asserted: each list holds each row once (for the list
    that keeps duplicates: as many rows as Kore.ai received, the chunk in doubt reported in XCom), the
    retry's XCom reports ``rows_sent_earlier``, and each sensor ends with ``target_reached``. Measured and
    printed: whether the killed tries' task processes survived as orphans, for how long, and what they
    sent meanwhile.
-3. **No client secret and no JWT** in any file the deployment wrote: every service's and worker's logs and
-   homes (:mod:`tests.helpers.secret_scan`).
+3. **No client secret and no JWT** in any file the deployment wrote: every service's and worker's logs,
+   homes and scratch directories, and the metadata database's files (:mod:`tests.helpers.secret_scan`).
 
 No request draws a 429 (one budget in Redis for both workers and the triggerer). Not part of ``make test``
 or ``make e2e`` (markers ``e2e`` and ``celery``).

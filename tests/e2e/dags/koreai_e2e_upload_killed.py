@@ -3,10 +3,11 @@ to a list that drops duplicates and one to a list that keeps them, each followed
 
 The test kills the Celery worker that runs both uploads mid-upload (SIGKILL of its process group), and
 Airflow retries them on the other worker (``tests/e2e/test_celery_deployment.py``). The uploads run on a
-queue of their own (:data:`QUEUE`), which only the first worker serves until the kill; each is paced at
-30 requests a minute (2 s a chunk, two uploads together within the account's 60), so the kill lands
-between chunks; their hook's ``retry_timeout`` is short, so that the killed try's lease (the longest a
-chunk may take plus a minute) expires about 70 s after its last renewal rather than 3 minutes.
+queue of their own (:data:`QUEUE`), which only the first worker serves until the kill; the test has the
+emulator answer each chunk half a second late, so the kill lands mid-upload. Each upload is capped at 30
+requests a minute (two together within the account's 60), and its hook's ``retry_timeout`` is short, so
+that the killed try's lease (the longest a chunk may take, plus the pace, plus a minute) expires 72 s
+after its last renewal rather than 3 minutes.
 """
 
 from __future__ import annotations
