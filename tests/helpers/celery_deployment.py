@@ -177,8 +177,8 @@ class CeleryDeployment(Deployment):
     private_tmp_missing: str | None = None
     #: What the workers need that lives under ``/tmp`` (a CI clone, say), bound into their private one.
     kept_under_tmp: list[Path] = field(default_factory=list)
-    #: Task processes left behind by a killed worker, stopped by their PID in :meth:`stop`.
-    orphans: list[int] = field(default_factory=list)
+    #: Task processes left behind by a killed worker, as (PID, start time): stopped in :meth:`stop`.
+    orphans: list[tuple[int, int | None]] = field(default_factory=list)
     fernet_key: str = field(default="", repr=False)
     _env: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -260,10 +260,12 @@ class CeleryDeployment(Deployment):
         """Every service and worker by its process group, the stores by their PID, then every task process
         a worker left behind (in a process group of its own, out of reach of its worker's) by its PID:
         those of a killed worker (:meth:`kill_worker`) and those running when the workers stopped."""
-        self.orphans += [pid for w in self.workers if w.alive() for pid in self.task_processes(w)]
+        running = [pid for worker in self.workers if worker.alive() for pid in self.task_processes(worker)]
+        self.orphans += [(pid, started_at(pid)) for pid in running]
         super().stop()
-        for pid in self.orphans:
-            if process_alive(pid):
+        for pid, start in self.orphans:
+            # The same process (not a later one given its PID), if it still runs.
+            if start is not None and process_alive(pid, start):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         self.orphans.clear()
@@ -329,7 +331,7 @@ class CeleryDeployment(Deployment):
         """SIGKILL to the worker's process group, as when its machine dies; the PIDs of its task processes,
         each in a process group of its own, which the kill does not reach (stopped by :meth:`stop`)."""
         tasks = self.task_processes(worker)
-        self.orphans += tasks
+        self.orphans += [(pid, started_at(pid)) for pid in tasks]
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)
         assert worker.service is not None
@@ -377,10 +379,25 @@ class CeleryDeployment(Deployment):
 KILL_QUEUE = "koreai_kill_test"
 
 
-def process_alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not reaped by its new parent, does not)."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first), or ``None``."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
+        return None
+
+
+def started_at(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks after boot): with the PID, names one process even if the PID is
+    reused later."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None
+
+
+def process_alive(pid: int, start: int | None = None) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not reaped by its new parent, does not), and is the process
+    that started at ``start`` when given."""
+    fields = _stat(pid)
+    if not fields or fields[0] == "Z":
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return start is None or int(fields[19]) == start
