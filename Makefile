@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/example_dags
 
-.PHONY: install lint typecheck test test-slow coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo demo-campaign e2e test-browser clean
+.PHONY: install lint typecheck test test-slow coverage test-integrations test-matrix test-leg test-emulator-newest-fastapi demo demo-campaign e2e e2e-celery test-browser clean
 
 install: $(STAMP)
 
@@ -162,7 +162,23 @@ docs: $(DOCS_STAMP)
 	echo "docs: $(DOCS_BUILD)/html/index.html"
 
 e2e: $(STAMP)
-	$(BIN)/python -m pytest tests/e2e -m "e2e and not browser" -p no:cacheprovider -s $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e -m "e2e and not browser and not celery" -p no:cacheprovider -s $(PYTEST_ARGS)
+
+# The same examples on the CeleryExecutor, with two workers that share no disk (each its own AIRFLOW_HOME,
+# working directory, TMPDIR and, as root, a private tmpfs on /tmp), PostgreSQL for metadata, Redis as the
+# broker and the request budget, S3 on moto's server: every example DAG, a worker SIGKILLed mid-upload and
+# the retry on the other worker, the secret scan (tests/e2e/test_celery_deployment.py, marker celery). Celery
+# and its provider go into .venv on top of the integrations' packages, pinned by .ci/constraints/celery.txt
+# (celery 5.7.0 breaks the provider); PostgreSQL and Redis are the Debian packages .ci/run installs.
+CELERY_STAMP := $(VENV)/.celery-test-stamp
+
+$(CELERY_STAMP): $(INTEGRATIONS_STAMP) .ci/constraints/celery.txt
+	$(BIN)/python -m pip install --quiet -c .ci/constraints/integrations.txt -c .ci/constraints/celery.txt \
+		-e '.[test,integrations-test,celery-test]'
+	touch $(CELERY_STAMP)
+
+e2e-celery: $(CELERY_STAMP)
+	$(BIN)/python -m pytest tests/e2e/test_celery_deployment.py -m celery -p no:cacheprovider -s -rs $(PYTEST_ARGS)
 
 # The connection form and its Test button in a real browser (tests/e2e/test_ui_connection_browser.py, marker
 # browser), on each release whose form comes from the provider info: Airflow 3.3 (.venv) and 3.2 (the

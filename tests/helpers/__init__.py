@@ -9,7 +9,11 @@ module or a conftest (conftests hold fixtures only).
 * :mod:`~tests.helpers.dag_runs`: ``dag.test()`` runs of the example and test DAGs;
 * :mod:`~tests.helpers.stores`: real Redis and PostgreSQL servers on 127.0.0.1; with
   :mod:`~tests.helpers.shared_budget` (and its :mod:`~tests.helpers.budget_worker` processes) for the
-  shared request budget;
+  shared request budget; :mod:`~tests.helpers.s3`: moto's S3 server and its ``aws`` connection;
+* :mod:`~tests.helpers.deployment` and :mod:`~tests.helpers.celery_deployment`: the real deployments of
+  ``make e2e`` (LocalExecutor) and ``make e2e-celery`` (two Celery workers); in them,
+  :mod:`~tests.helpers.example_runs` runs every example DAG and checks each run, and
+  :mod:`~tests.helpers.secret_scan` reads everything they wrote for the client secret or a JWT;
 * :mod:`~tests.helpers.properties`: the documented argument rules restated as an oracle, and the
   Hypothesis strategies of the property tests.
 

@@ -1,12 +1,17 @@
 """A real Airflow deployment on loopback, for ``make e2e``: the four Airflow services (api-server,
 scheduler, dag-processor, triggerer) with the LocalExecutor on SQLite, the Kore.ai emulator enforcing
 Kore.ai's 60 requests per minute, and a ``redis-server`` holding the account's shared request budget.
+:class:`Deployment` is also the base of ``make e2e-celery``'s deployment
+(:mod:`tests.helpers.celery_deployment`), which replaces the executor, the metadata database and the
+stores (:meth:`Deployment.settings`, :meth:`Deployment.stores`) and adds workers
+(:meth:`Deployment.start_workers`).
 
 Every service runs in its own process group, on ports chosen at run time, bound to 127.0.0.1 only
 (scheduler and triggerer with ``--skip-serve-logs``, whose log server would bind every interface). Each
-group is stopped by its id: at the end, on failure, on Ctrl-C / SIGTERM and at interpreter exit. Only the
-``koreai_default`` connection is configured (an environment variable pointing at the emulator, its
-``rate_limit_store`` at the Redis).
+group is stopped by its id: at the end, on failure, on Ctrl-C / SIGTERM and at interpreter exit; the
+stores (Redis...) by their PID after them. Only the ``koreai_default`` connection is configured (an
+environment variable pointing at the emulator, its ``rate_limit_store`` at the Redis), plus what a
+subclass adds (:meth:`Deployment.connections`).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 import requests
 
 from tests.helpers.paths import EXAMPLE_DAGS
-from tests.helpers.stores import RedisServer, free_port
+from tests.helpers.stores import LoopbackServer, RedisServer, free_port, start_together
 
 BIN = Path(sys.executable).parent
 
@@ -94,6 +99,8 @@ class Deployment:
     # Holds the client secret, and a REST token: never in a repr (pytest prints one on failure).
     connection: dict[str, Any] = field(default_factory=dict, repr=False)
     _token: str | None = field(default=None, repr=False)
+    # Shared by every service and worker, so that the task tokens one signs the others accept.
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     @property
     def api_url(self) -> str:
@@ -107,41 +114,70 @@ class Deployment:
     def logs(self) -> Path:
         return self.home / "logs"
 
-    def env(self) -> dict[str, str]:
+    def budget_store_url(self) -> str:
+        """The connection's ``rate_limit_store``: where every task process and the triggerer take their
+        requests' slots."""
+        return self.redis.url
+
+    def stores(self) -> list[LoopbackServer]:
+        """The servers the deployment needs before Airflow starts, started together, stopped last."""
+        return [self.redis]
+
+    def settings(self) -> dict[str, str]:
+        """The executor and the metadata database: the LocalExecutor on SQLite in ``home``."""
+        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4"}
+
+    def connections(self) -> dict[str, dict[str, Any]]:
+        """Every connection of the deployment, by id: ``koreai_default`` (the emulator's)."""
         from airflow_provider_koreai.emulator import EmulatorSettings
 
         self.connection = EmulatorSettings().airflow_connection(self.emulator_url)
         # Every task process and the triggerer take their requests' slots from one budget.
-        self.connection["extra"]["rate_limit_store"] = self.redis.url
+        self.connection["extra"]["rate_limit_store"] = self.budget_store_url()
+        return {"koreai_default": self.connection}
+
+    def log_roots(self) -> list[Path]:
+        """Every folder of task and service logs (one per ``AIRFLOW_HOME``)."""
+        return [self.logs]
+
+    def env(self) -> dict[str, str]:
         return airflow_env(
             self.home,
             dags=EXAMPLE_DAGS,
             settings={
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-                "AIRFLOW__CORE__PARALLELISM": "4",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(self.api_port),
                 "AIRFLOW__API__BASE_URL": self.api_url,
-                # Shared by every service, so that the task tokens one signs the others accept.
-                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API_AUTH__JWT_SECRET": self.jwt_secret,
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
                 "AIRFLOW__TRIGGERER__DEFAULT_CAPACITY": "50",
-                "AIRFLOW_CONN_KOREAI_DEFAULT": json.dumps(self.connection),
+                **{
+                    f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(connection)
+                    for conn_id, connection in self.connections().items()
+                },
+                **self.settings(),
             },
         )
 
     # -- processes
 
-    def start(self, name: str, *args: str, env: dict[str, str], log_dir: Path | None = None) -> Service:
+    def start(
+        self,
+        name: str,
+        *args: str,
+        env: dict[str, str],
+        log_dir: Path | None = None,
+        cwd: Path | None = None,
+    ) -> Service:
         log_path = (log_dir or self.logs / "services") / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 list(args),
-                cwd=self.home,
+                cwd=cwd or self.home,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -155,7 +191,8 @@ class Deployment:
     def stop(self) -> None:
         while self.services:
             self.services.pop().stop()
-        self.redis.stop()
+        for store in self.stores():
+            store.stop()
 
     def check_alive(self) -> None:
         for service in self.services:
@@ -165,19 +202,9 @@ class Deployment:
 
     def boot(self, *, emulator_args: Sequence[str], say: Callable[[str], None]) -> None:
         """Start every service; ``emulator_args``: the emulator's flags (``--ingestion-delay 15``...)."""
-        self.redis.start()
+        start_together(self.stores())
         env = self.env()
-        say(f"AIRFLOW_HOME={self.home}: migrating the metadata database")
-        subprocess.run(
-            [str(BIN / "airflow"), "db", "migrate"],
-            env=env,
-            cwd=self.home,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=300,
-        )
-        airflow = str(BIN / "airflow")
+        self.home.mkdir(parents=True, exist_ok=True)
         self.start(
             "emulator",
             sys.executable,
@@ -191,24 +218,44 @@ class Deployment:
             env=env,
             # The emulator stands in for Kore.ai, outside the deployment: its banner prints the demo
             # credentials it accepts, so its output is kept out of the deployment's logs.
-            log_dir=self.home / "emulator",
+            log_dir=self.emulator_logs,
         )
+        say(f"AIRFLOW_HOME={self.home}: migrating the metadata database")
+        subprocess.run(
+            [str(BIN / "airflow"), "db", "migrate"],
+            env=env,
+            cwd=self.home,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=300,
+        )
+        airflow = str(BIN / "airflow")
         self.start(
             "api-server", airflow, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port), env=env
         )
         self.start("scheduler", airflow, "scheduler", "--skip-serve-logs", env=env)
         self.start("dag-processor", airflow, "dag-processor", env=env)
         self.start("triggerer", airflow, "triggerer", "--skip-serve-logs", env=env)
+        self.start_workers(env, say)
         say(
             "started "
             + ", ".join(f"{s.name} (pid {s.pid})" for s in self.services)
-            + f"; api-server {self.api_url}, emulator {self.emulator_url}, "
-            + f"redis-server (pid {self.redis.pid}) {self.redis.url}"
+            + f"; api-server {self.api_url}, emulator {self.emulator_url}; "
+            + ", ".join(f"{type(store).__name__} (pid {store.pid})" for store in self.stores())
         )
         self.wait_for(lambda: requests.get(f"{self.api_url}/api/v2/version", timeout=5).ok, 120, "api-server")
         self.wait_for(
             lambda: requests.get(f"{self.emulator_url}/_emulator/state", timeout=5).ok, 30, "emulator"
         )
+
+    @property
+    def emulator_logs(self) -> Path:
+        """The emulator's output: outside the deployment's logs (and its secret scan)."""
+        return self.home / "emulator"
+
+    def start_workers(self, env: dict[str, str], say: Callable[[str], None]) -> None:
+        """The executor's workers: none for the LocalExecutor (the scheduler runs the tasks)."""
 
     def wait_for(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
@@ -254,18 +301,24 @@ class Deployment:
             time.sleep(min(0.5 * 2**attempt, 5))
         raise RuntimeError(f"{method} {path} failed {REST_ATTEMPTS} times: {last}")
 
-    def emulator(self, path: str) -> Any:
-        response = requests.get(f"{self.emulator_url}/_emulator/{path}", timeout=10)
+    def emulator(self, path: str, *, method: str = "GET", json: Any = None) -> Any:
+        """One call of the emulator's admin API (``state``, ``requests``, ``faults``...)."""
+        response = requests.request(method, f"{self.emulator_url}/_emulator/{path}", json=json, timeout=30)
         response.raise_for_status()
         return response.json()
 
 
 @contextlib.contextmanager
 def deployment(
-    home: Path, *, emulator_args: Sequence[str], say: Callable[[str], None]
+    home: Path,
+    *,
+    emulator_args: Sequence[str],
+    say: Callable[[str], None],
+    kind: Callable[[Path], Deployment] = Deployment,
 ) -> Iterator[Deployment]:
-    """Boot, yield, and stop every service by its process group: also on failure, SIGTERM or Ctrl-C."""
-    deployed = Deployment(home)
+    """Boot ``kind(home)``, yield it, and stop every service by its process group and every store by its
+    PID: also on failure, SIGTERM or Ctrl-C."""
+    deployed = kind(home)
     previous: dict[int, Any] = {}
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -1,5 +1,7 @@
-"""Real rate-budget stores for tests and benchmarks: a ``redis-server`` or a PostgreSQL server on
-127.0.0.1 and a free port, in a temporary directory, stopped by its PID.
+"""Real servers for tests and benchmarks: a ``redis-server`` or a PostgreSQL server on 127.0.0.1 and a
+free port, in a temporary directory, stopped by its PID (rate-budget stores; the Celery deployment's
+broker and metadata database too). :class:`LoopbackServer` is the base of every such server
+(:mod:`tests.helpers.s3` has moto's S3); :func:`start_together` starts several at once.
 
 ``redis-server`` and PostgreSQL come from the Debian packages ``redis-server`` and ``postgresql``
 (``.ci/run`` installs them). Nothing is persisted: no RDB or AOF file, no fsync, and the directory is
@@ -16,7 +18,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self
 
@@ -48,6 +51,11 @@ class LoopbackServer:
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
+
+    @property
+    def directory(self) -> str | None:
+        """The server's own temporary directory (its data, socket and log), while it runs."""
+        return self._dir
 
     def start(self) -> Self:
         raise NotImplementedError
@@ -88,6 +96,19 @@ class LoopbackServer:
         self.stop()
 
 
+def start_together(servers: Sequence[LoopbackServer]) -> None:
+    """Start ``servers`` in parallel threads (each :meth:`~LoopbackServer.start` waits for its own server
+    to answer); if one fails, every one is stopped by its PID and the first error raised."""
+    with ThreadPoolExecutor(max_workers=max(len(servers), 1)) as pool:
+        outcomes = [pool.submit(server.start) for server in servers]
+    errors = [outcome.exception() for outcome in outcomes]
+    failed = next((error for error in errors if error is not None), None)
+    if failed is not None:
+        for server in servers:
+            server.stop()
+        raise failed
+
+
 class RedisServer(LoopbackServer):
     """``with RedisServer() as redis: redis.url``: a throwaway Redis on loopback."""
 
@@ -98,7 +119,11 @@ class RedisServer(LoopbackServer):
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.url_for(0)
+
+    def url_for(self, db: int) -> str:
+        """The URL of database number ``db`` (one server can be a broker on one, a budget on another)."""
+        return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> RedisServer:
         binary = shutil.which(REDIS_SERVER)

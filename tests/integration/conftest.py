@@ -10,6 +10,7 @@ import pytest
 
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.operators.base import KoreAIHookMixin
+from tests.helpers import s3
 
 
 @pytest.fixture
@@ -41,17 +42,9 @@ def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            monkeypatch.setenv(name, "testing")
+            monkeypatch.setenv(name, s3.ACCESS_KEY)
         monkeypatch.setenv(
-            f"AIRFLOW_CONN_{s3_connection_id(endpoint).upper()}",
-            json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": "testing",
-                    "password": "testing",
-                    "extra": {"region_name": "us-east-1", "endpoint_url": endpoint},
-                }
-            ),
+            f"AIRFLOW_CONN_{s3_connection_id(endpoint).upper()}", json.dumps(s3.aws_connection(endpoint))
         )
         yield endpoint
     finally:
@@ -61,14 +54,8 @@ def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def s3_client(s3_endpoint: str) -> Any:
     """A boto3 S3 client of :func:`s3_endpoint`'s server."""
-    boto3 = pytest.importorskip("boto3")
-    return boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    pytest.importorskip("boto3")
+    return s3.s3_client(s3_endpoint)
 
 
 @pytest.fixture
