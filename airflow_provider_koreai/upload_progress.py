@@ -49,7 +49,7 @@ read and write (one store round trip); the next chunk's read-back stops one of t
 whose supervisor was killed cannot reach either store at all (both go through the supervisor's socket), so
 it stops at its next chunk. Measured on a CeleryExecutor deployment (``make e2e-celery``, Airflow 3.3.2, the
 worker's process group SIGKILLed mid-upload): the task process survives the kill (it has a process group of
-its own) and exits 0.4 to 1.0 s later (13 orphans in 7 runs), once the chunk it was sending is answered,
+its own) and exits within about a second, once the chunk it was sending is answered,
 having sent nothing more; that chunk, applied by Kore.ai, is the one left in doubt.
 
 **Cost on the happy path**: no request to Kore.ai; in the store, one read and one write to begin, one read
