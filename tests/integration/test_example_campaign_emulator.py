@@ -5,11 +5,13 @@ again), and with a wait that gives up (the clean-up task stops the campaign)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import json
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,39 @@ PHONE_NUMBER = re.compile(r"(?<![\w-])\+?1(?:555|415)\d{7}(?![\w-])")
 @pytest.fixture
 def emulator_settings() -> dict[str, Any]:
     """A voice campaign Preparing for half a second (the start waits for it), then dialling 10 contacts a
-    second: 3 s for the 30 customers, so that the sensor's first check, on the worker right after the
-    start, finds it Active and defers; the trigger then reads it until it is Completed."""
+    second, on the clock :func:`dialling_waits_for_the_trigger` drives."""
     return {**EMULATOR_DEFAULTS, "dial_rate": 10.0, "campaign_preparation_seconds": 0.5}
+
+
+@contextlib.contextmanager
+def dialling_waits_for_the_trigger(emulator: EmulatorServer) -> Iterator[None]:
+    """The campaigns' clock, frozen, moves on what the run reads, not on how busy the machine is: 1 s at
+    the first status read (the start finds the campaign Preparing, and Ready on a later read), 60 s at the
+    trigger's first read (every contact dialled: Completed). The sensor's first check, on the worker, always
+    finds the campaign Active and defers, however long the tasks between the start and it take."""
+    clock = emulator.clock
+    clock.freeze()
+    stop = threading.Event()
+
+    def drive() -> None:
+        prepared = False
+        while not stop.wait(0.02):
+            reads = routes(emulator, "campaign_status")
+            if reads and not prepared:
+                clock.advance(1.0)
+                prepared = True
+            if any(r["headers"]["user-agent"] == TRIGGERER_USER_AGENT for r in reads):
+                clock.advance(60.0)
+                return
+
+    driver = threading.Thread(target=drive, name="campaign-clock", daemon=True)
+    driver.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        driver.join(timeout=5)
+        clock.reset()
 
 
 @pytest.fixture
@@ -81,7 +113,8 @@ def routes(emulator: EmulatorServer, route: str) -> list[dict[str, Any]]:
 def test_campaign_example_dials_the_list_and_exports_every_outcome(
     emulator: EmulatorServer, exports: Path
 ) -> None:
-    dag_run = run()
+    with dialling_waits_for_the_trigger(emulator):
+        dag_run = run()
 
     states = task_states(dag_run)
     assert states.pop(STOP_TASK) == "skipped", "the clean-up runs only when the wait fails"
