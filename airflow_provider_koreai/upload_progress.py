@@ -223,7 +223,12 @@ class LeaseOwner:
 
     @classmethod
     def current(cls, ti: Any) -> LeaseOwner:
-        return cls(_whole(getattr(ti, "try_number", None), None), socket.gethostname(), os.getpid())
+        """This try: the host as Airflow names it (``[core] hostname_callable``, the name the UI shows for
+        the try), else the OS's."""
+        hostname = getattr(ti, "hostname", None)
+        if not isinstance(hostname, str) or not hostname:
+            hostname = socket.gethostname()
+        return cls(_whole(getattr(ti, "try_number", None), None), hostname, os.getpid())
 
     def as_dict(self) -> dict[str, Any]:
         return {"try_number": self.try_number, "hostname": self.hostname, "pid": self.pid}

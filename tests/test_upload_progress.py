@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -274,3 +275,16 @@ def test_the_store_is_the_task_state_store_where_airflow_offers_one_else_a_varia
     assert re.fullmatch(r"koreai_upload_progress__[0-9a-f]{40}", store.key)
     assert store.key != variable_key("d", "scheduled__2025-01-01T00:00:00+00:00", "add", 4)
     assert "'add' (map index 3)" in store.description
+
+
+def test_the_lease_owner_is_named_by_the_host_airflow_names_the_try_by() -> None:
+    class TaskInstance:
+        try_number = 3
+        hostname = "worker-a.celery.internal"
+
+    class NoHostYet(TaskInstance):
+        hostname = ""
+
+    assert LeaseOwner.current(TaskInstance()).hostname == "worker-a.celery.internal"
+    assert LeaseOwner.current(NoHostYet()).hostname == socket.gethostname()
+    assert LeaseOwner.current(TaskInstance()).try_number == 3
