@@ -59,6 +59,7 @@ from tests.helpers.example_runs import (
     wait_for_dags,
     xcom,
 )
+from tests.helpers.missing import skip_or_fail
 from tests.helpers.secret_scan import scan_for_secrets
 from tests.helpers.stores import postgres_available, redis_available
 
@@ -101,11 +102,7 @@ def require_servers() -> None:
         for package, available in (("redis-server", redis_available()), ("postgresql", postgres_available()))
         if not available
     ]
-    if missing:
-        reason = f"the Debian package(s) {', '.join(missing)} not installed"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: .ci/run installs them, CI must not skip")
-        pytest.skip(reason)
+    skip_or_fail([f"the Debian package {package}" for package in missing], ".ci/run")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ releases whose form comes from the provider info. Marked ``e2e`` and ``browser``
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.helpers.browser import ApiServer, chromium_available, chromium_page
 from tests.helpers.compat import AIRFLOW_V_3_2_PLUS, AIRFLOW_VERSION
 from tests.helpers.connections import extras_as_the_form_saves
 from tests.helpers.emulator import EMULATOR_DEFAULTS, Emulators
+from tests.helpers.missing import skip_or_fail
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -32,10 +32,7 @@ PORT_NEEDED_FOR_TEST = AIRFLOW_VERSION.release[:2] == (3, 3) and AIRFLOW_VERSION
 
 
 def _require(ready: bool, missing: str) -> None:
-    if not ready:
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing: `make test-browser` installs it")
-        pytest.skip(f"{missing} is not installed (`make test-browser` installs it)")
+    skip_or_fail([] if ready else [missing], "`make test-browser`")
 
 
 @pytest.fixture(scope="module")

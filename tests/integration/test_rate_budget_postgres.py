@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import pytest
 
 from airflow_provider_koreai import rate_limit
 from airflow_provider_koreai.rate_limit import AccountRateLimiter, RateBudgetSettings
+from tests.helpers.missing import skip_or_fail
 from tests.helpers.stores import PostgresServer, postgres_available
 
 pytestmark = pytest.mark.integration
@@ -39,11 +39,7 @@ def _require_postgres() -> None:
     for module in ("psycopg", "psycopg_pool"):
         if importlib.util.find_spec(module) is None:
             missing.append(f"the Python package {module} (extra airflow-provider-koreai[postgres])")
-    if missing:
-        reason = f"{' and '.join(missing)} not installed"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: .ci/run and the test extra install them, CI must not skip")
-        pytest.skip(reason)
+    skip_or_fail(missing, ".ci/run with the test extra")
 
 
 @pytest.fixture(scope="module")

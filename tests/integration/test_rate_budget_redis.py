@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +21,7 @@ from airflow_provider_koreai.emulator import EmulatorServer
 from airflow_provider_koreai.hooks.koreai import KoreAIHook
 from airflow_provider_koreai.rate_limit import AccountRateLimiter, RateBudgetSettings
 from airflow_provider_koreai.triggers.contact_list import ContactListIngestedTrigger
+from tests.helpers.missing import skip_or_fail
 from tests.helpers.shared_budget import run_workers
 from tests.helpers.stores import RedisServer, redis_available
 
@@ -33,10 +33,7 @@ RENEWALS = "cl-demo-renewals-due"  # seeded with 3 contacts
 
 
 def _require_redis_server() -> None:
-    if not redis_available():
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is missing: .ci/run installs the Debian package redis-server")
-        pytest.skip("redis-server is not installed (Debian package redis-server; `make test` installs it)")
+    skip_or_fail([] if redis_available() else ["redis-server (Debian package redis-server)"], ".ci/run")
 
 
 @pytest.fixture(scope="module")
