@@ -26,9 +26,11 @@
 9. ``report`` counts the contacts by outcome, for the next task or a notification. It never holds a
    phone number: those stay in the exported file.
 
-``stop_campaign_on_failure`` runs only when the wait fails (the sensor's timeout, say): a campaign keeps
-dialling after the task that waited for it has given up, so this stops it. On a successful run it is
-skipped.
+``stop_campaign_if_running`` is the teardown of ``create_campaign``: it runs once the start and the wait
+are over, whatever their outcome, and only when ``create_campaign`` succeeded (with no campaign there is
+nothing to stop). A campaign keeps dialling after the task that waited for it has given up (the sensor's
+timeout, say) or after a start that failed once Kore.ai had taken the play, so this stops it. On a
+successful run it reads the status once, finds the campaign ``Completed`` and sends nothing.
 
 ``max_active_runs=1``: Kore.ai runs a campaign once at a time (a start while it is ``Active`` starts
 nothing), and the next run's ``add_contacts`` must not change the list a running campaign is dialling.
@@ -204,15 +206,15 @@ with DAG(
     # [END howto_sensor_koreai_campaign_status]
 
     # [START howto_operator_koreai_stop_campaign]
-    stop_campaign_on_failure = StopCampaignOperator(
-        task_id="stop_campaign_on_failure",
+    stop_campaign_if_running = StopCampaignOperator(
+        task_id="stop_campaign_if_running",
         campaign_id="{{ ti.xcom_pull(task_ids='create_campaign', key='campaign_id') }}",
         campaign_type="voice",
-        # Only when the wait failed: the campaign would otherwise dial on, unwatched. A campaign that is
-        # not running (Completed, Stopped, never started) is left as it is.
-        trigger_rule="one_failed",
     )
-    wait_for_campaign >> stop_campaign_on_failure
+    # The teardown of create_campaign: it runs after the wait, whatever became of the start and the wait,
+    # unless create_campaign failed (no campaign, nothing to stop). A campaign still dialling, unwatched, is
+    # stopped; one that is not running (Completed, Stopped, never started) is left as it is.
+    wait_for_campaign >> stop_campaign_if_running.as_teardown(setups=create_campaign)
     # [END howto_operator_koreai_stop_campaign]
 
     # [START howto_operator_koreai_export_campaign_results]

@@ -302,7 +302,7 @@ EXAMPLES = {
             "create_campaign",
             "start_campaign",
             "wait_for_campaign",
-            "stop_campaign_on_failure",
+            "stop_campaign_if_running",
             "export_results",
             "report",
         ),

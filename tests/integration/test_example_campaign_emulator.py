@@ -1,7 +1,8 @@
 """The campaign example (load -> fill the list -> wait for ingestion -> create the campaign -> start it ->
 wait, deferred, until it is Completed -> export each contact's outcome -> report) through real Airflow
 (``dag.test()``), against the emulator: once, twice in a row (the second run plays the Completed campaign
-again), and with a wait that gives up (the clean-up task stops the campaign)."""
+again), with a wait that gives up (the teardown stops the campaign) and with a campaign that could not be
+created (the teardown has nothing to stop)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ DAG_ID = "koreai_run_campaign"
 CUSTOMERS = 30
 CAMPAIGN_NAME = "Renewal Reminders"
 LIST_NAME = "Renewal Reminder Calls"
-STOP_TASK = "stop_campaign_on_failure"
+STOP_TASK = "stop_campaign_if_running"
 #: A phone number as the load writes them (+1555...) or the caller id (+1415...), standing alone: not digits
 #: inside an id (a uuid's hex may hold a run of digits) or a longer number.
 PHONE_NUMBER = re.compile(r"(?<![\w-])\+?1(?:555|415)\d{7}(?![\w-])")
@@ -117,9 +118,15 @@ def test_campaign_example_dials_the_list_and_exports_every_outcome(
         dag_run = run()
 
     states = task_states(dag_run)
-    assert states.pop(STOP_TASK) == "skipped", "the clean-up runs only when the wait fails"
     assert set(states.values()) == {"success"}, states
     assert dag_run.state == "success"
+    # The teardown found the campaign Completed: it read the status and sent no stop.
+    assert xcom(dag_run, STOP_TASK) == {
+        "campaign_id": xcom(dag_run, "create_campaign", "campaign_id"),
+        "status": "Completed",
+        "stopped": False,
+    }
+    assert [r["query"]["trigger"] for r in routes(emulator, "trigger_campaign")] == ["play"]
 
     # The sensor deferred: the trigger, not the worker, read the status until Completed.
     reads = routes(emulator, "campaign_status")
@@ -196,7 +203,7 @@ def test_a_second_run_plays_the_completed_campaign_again(emulator: EmulatorServe
 def test_a_failed_wait_stops_the_campaign(
     emulators: Emulators, exports: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The sensor gives up (its timeout) while the campaign still dials: the clean-up task stops it, and
+    """The sensor gives up (its timeout) while the campaign still dials: the teardown stops it, and
     the run fails without exporting anything."""
     emulator = emulators.get(**{**EMULATOR_DEFAULTS, "dial_rate": 0, "campaign_preparation_seconds": 0})
     monkeypatch.setenv("AIRFLOW_CONN_KOREAI_DEFAULT", json.dumps(emulator.airflow_connection()))
@@ -217,3 +224,21 @@ def test_a_failed_wait_stops_the_campaign(
     assert [r["query"]["trigger"] for r in routes(emulator, "trigger_campaign")] == ["play", "stop"]
     assert xcom(dag_run, STOP_TASK)["stopped"] is True
     assert list((exports / "campaign_results").iterdir()) == [], "nothing exported"
+
+
+@pytest.mark.slow  # a whole run up to the refused create (~5 s)
+def test_a_campaign_that_was_not_created_is_not_stopped(emulator: EmulatorServer, exports: Path) -> None:
+    """Kore.ai refuses the campaign: the run fails at create_campaign, and the teardown, with no campaign
+    id to act on, does not run, instead of failing on a campaign called "None"."""
+    emulator.inject_fault(route="create_campaign", status=400, count=5)
+
+    dag_run = run()
+
+    states = task_states(dag_run)
+    assert dag_run.state == "failed"
+    assert states["create_campaign"] == "failed", states
+    # The teardown never ran: Airflow marks it upstream_failed, as every task after the create.
+    tasks_after = ("start_campaign", "wait_for_campaign", STOP_TASK, "export_results", "report")
+    assert {states[t] for t in tasks_after} == {"upstream_failed"}, states
+    assert routes(emulator, "campaign_status") == [], "no status read of a campaign that does not exist"
+    assert routes(emulator, "trigger_campaign") == []
